@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+/**
+ * Pre-bundles the drain handler into assets/drain-handler/index.js, so that consumers of the package never need
+ * esbuild or Docker at synth time.
+ *
+ * @aws-sdk/* stays external: every Node.js Lambda runtime from 18 on ships AWS SDK v3, which keeps the asset small
+ * (and cold starts short). The handler only uses long-stable ECS and Auto Scaling operations, so the runtime's SDK
+ * version is not a concern.
+ */
+const path = require('path');
+const fs = require('fs');
+const esbuild = require('esbuild');
+
+const root = path.join(__dirname, '..');
+const outdir = path.join(root, 'assets', 'drain-handler');
+fs.rmSync(outdir, { recursive: true, force: true });
+
+esbuild.buildSync({
+  entryPoints: [path.join(root, 'lambda', 'index.ts')],
+  outfile: path.join(outdir, 'index.js'),
+  bundle: true,
+  platform: 'node',
+  target: 'node22',
+  format: 'cjs',
+  external: ['@aws-sdk/*'],
+  minify: false,
+  sourcemap: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+const size = fs.statSync(path.join(outdir, 'index.js')).size;
+console.log(`bundled the drain handler: assets/drain-handler/index.js (${(size / 1024).toFixed(1)} KiB)`);
