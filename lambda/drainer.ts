@@ -1,0 +1,362 @@
+/**
+ * The drain workflow: reads state back from AWS on every trigger, applies the pure decisions, and makes the calls.
+ * Nothing is remembered between invocations; the drain start and last heartbeat live in an ECS attribute.
+ */
+import type { DrainConfig } from './config';
+import {
+  type ContainerInstanceState,
+  type TaskState,
+  assessTasks,
+  countsProveNotDrained,
+  drainTimedOut,
+  heartbeatDue,
+  ownMarker,
+  planInstance,
+  standaloneGraceOver,
+  sweepAction,
+} from './decisions';
+import { type DrainMarker, encodeMarker, ownerId } from './drain-marker';
+import type { Trigger } from './events';
+import type { AutoScalingGateway, Clock, EcsGateway } from './ports';
+import { type Logger, MetricName, type Metrics } from './telemetry';
+
+export type InstanceOutcome =
+  | 'completed' // drained: lifecycle action completed with CONTINUE
+  | 'completed-unmanaged' // nothing to drain (not registered, not drainable, from the warm pool)
+  | 'timed-out' // drainTimeout reached: completed with the configured result
+  | 'waiting' // tasks still running or stopping
+  | 'action-gone' // no lifecycle action pending any more (completed by an earlier or concurrent invocation, or expired)
+  | 'reactivated' // returned from the warm pool and set ACTIVE again
+  | 'drain-started-early' // Spot interruption warning: set DRAINING before the lifecycle action
+  | 'skipped'; // not ours or nothing to do
+
+export interface InstanceReport {
+  readonly instanceId: string;
+  readonly outcome: InstanceOutcome;
+}
+
+export interface DrainerDeps {
+  readonly config: DrainConfig;
+  readonly ecs: EcsGateway;
+  readonly autoScaling: AutoScalingGateway;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+}
+
+export class DrainError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DrainError';
+  }
+}
+
+/** How many instances one sweep works on at once: enough for hundreds of instances, gentle on ECS throttling. */
+export const SWEEP_CONCURRENCY = 8;
+/** A sweep stops taking new instances when less than this is left of the invocation; the next sweep goes on. */
+export const SWEEP_RESERVE_MS = 20_000;
+
+export class Drainer {
+  private readonly owner: string;
+
+  constructor(private readonly deps: DrainerDeps) {
+    this.owner = ownerId(deps.config.autoScalingGroupName, deps.config.lifecycleHookName);
+  }
+
+  /** Handles one trigger. `remainingMs` tells how long the invocation may still run. */
+  async handle(trigger: Trigger, remainingMs: () => number = () => Infinity): Promise<InstanceReport[]> {
+    switch (trigger.kind) {
+      case 'lifecycle-action':
+        return [await this.onLifecycleAction(trigger.instanceId, trigger.origin)];
+      case 'task-stopped':
+        return this.onTaskStopped(trigger.containerInstanceArn);
+      case 'sweep':
+        return this.sweep(remainingMs);
+      case 'warm-pool-return':
+        return [await this.onWarmPoolReturn(trigger.instanceId)];
+      case 'spot-interruption':
+        return [await this.onSpotInterruption(trigger.instanceId)];
+      case 'ignored':
+        this.deps.log.info('event ignored', { reason: trigger.reason, ...(trigger.instanceId ? { instanceId: trigger.instanceId } : {}) });
+        return [];
+    }
+  }
+
+  private nowSeconds(): number {
+    return Math.floor(this.deps.clock.now() / 1000);
+  }
+
+  private logFor(instanceId: string, extra: Record<string, unknown> = {}): Logger {
+    return this.deps.log.child({ instanceId, ...extra });
+  }
+
+  async onLifecycleAction(instanceId: string, origin?: string): Promise<InstanceReport> {
+    if (origin === 'WarmPool') {
+      // Instances waiting in the warm pool are not in service and run no tasks.
+      return this.completeUnmanaged(instanceId, 'the instance terminates from the warm pool');
+    }
+    return this.drain(instanceId, await this.deps.ecs.findContainerInstance(instanceId));
+  }
+
+  /** Plans and acts for one instance of the group that has a pending lifecycle action. */
+  private async drain(instanceId: string, instance: ContainerInstanceState | undefined): Promise<InstanceReport> {
+    const plan = planInstance(instance, this.owner);
+    switch (plan.action) {
+      case 'complete':
+        if (!instance) this.deps.metrics.count(MetricName.INSTANCES_NOT_REGISTERED);
+        return this.completeUnmanaged(instanceId, plan.reason);
+      case 'start-drain':
+      case 'adopt-drain': {
+        const started = await this.startDrain([instance!], plan.action === 'start-drain');
+        return started[0];
+      }
+      case 'evaluate':
+        return this.evaluate(instance!, plan.marker);
+    }
+  }
+
+  private async completeUnmanaged(instanceId: string, reason: string): Promise<InstanceReport> {
+    const result = await this.deps.autoScaling.completeLifecycleAction(instanceId, 'CONTINUE');
+    this.logFor(instanceId).info('completed the lifecycle action at once: nothing to drain', { reason, lifecycleAction: result });
+    return { instanceId, outcome: result === 'gone' ? 'action-gone' : 'completed-unmanaged' };
+  }
+
+  /**
+   * Starts draining instances that have a pending lifecycle action. First a heartbeat, which both proves the action
+   * is still pending (a late duplicate event must not drain an instance that is back in service) and resets its
+   * timer; then the drain start is recorded and the ACTIVE ones are set DRAINING (in batches of 10); then their
+   * tasks are checked at once, so an idle instance completes right away.
+   */
+  private async startDrain(instances: readonly ContainerInstanceState[], setDraining: boolean): Promise<InstanceReport[]> {
+    const reports: InstanceReport[] = [];
+    const pending: ContainerInstanceState[] = [];
+    for (const instance of instances) {
+      if (await this.deps.autoScaling.recordHeartbeat(instance.ec2InstanceId) === 'gone') {
+        this.logFor(instance.ec2InstanceId).info('no lifecycle action is pending for this instance: it is not drained');
+        reports.push({ instanceId: instance.ec2InstanceId, outcome: 'action-gone' });
+      } else {
+        pending.push(instance);
+      }
+    }
+    if (pending.length === 0) return reports;
+
+    const now = this.nowSeconds();
+    const marker: DrainMarker = { owner: this.owner, drainStartedAt: now, lastHeartbeatAt: now };
+    for (const instance of pending) await this.deps.ecs.putMarker(instance.arn, encodeMarker(marker));
+    if (setDraining) {
+      const failures = await this.deps.ecs.updateStatus(pending.map((i) => i.arn), 'DRAINING');
+      if (failures.length > 0) {
+        throw new DrainError(`ECS could not set DRAINING: ${failures.map((f) => `${f.arn} (${f.reason})`).join(', ')}`);
+      }
+    }
+    for (const instance of pending) {
+      this.deps.metrics.count(MetricName.DRAINS_STARTED);
+      this.logFor(instance.ec2InstanceId, { containerInstanceArn: instance.arn })
+        .info(setDraining ? 'set the container instance to DRAINING' : 'the container instance was already DRAINING: waiting for its tasks');
+      // The counts ECS reported before DRAINING was set still hold: nothing has stopped yet.
+      reports.push(await this.evaluate(instance, marker));
+    }
+    return reports;
+  }
+
+  /**
+   * Checks whether every task on a DRAINING instance is STOPPED and acts: complete, stop standalone tasks,
+   * time out, or keep the lifecycle action alive.
+   */
+  private async evaluate(instance: ContainerInstanceState, marker: DrainMarker): Promise<InstanceReport> {
+    const { config, ecs, autoScaling, metrics } = this.deps;
+    const instanceId = instance.ec2InstanceId;
+    const log = this.logFor(instanceId, { containerInstanceArn: instance.arn });
+    const now = this.nowSeconds();
+
+    let blocking = instance.runningTasksCount + instance.pendingTasksCount;
+    let standaloneRunning: TaskState[] = [];
+    if (!countsProveNotDrained(instance, config.standaloneTaskPolicy)) {
+      const tasks = await this.listAllTasks(instance);
+      const assessment = assessTasks(tasks, config.standaloneTaskPolicy);
+      blocking = assessment.blocking.length;
+      standaloneRunning = [...assessment.standaloneRunning];
+      if (assessment.stillStopping.length > 0 && instance.runningTasksCount === 0) {
+        // runningTasksCount says 0, but tasks are still deregistering or stopping: completing now would cut them.
+        metrics.count(MetricName.PREMATURE_COMPLETION_GUARDS);
+        log.info('tasks are still stopping although runningTasksCount is 0: not drained yet', {
+          stillStopping: assessment.stillStopping.map((t) => ({ taskArn: t.arn, lastStatus: t.lastStatus })),
+        });
+      }
+      if (assessment.drained) {
+        const result = await autoScaling.completeLifecycleAction(instanceId, 'CONTINUE');
+        if (result === 'gone') {
+          log.info('drained, and the lifecycle action was already completed');
+          return { instanceId, outcome: 'action-gone' };
+        }
+        metrics.count(MetricName.DRAINS_COMPLETED);
+        metrics.seconds(MetricName.DRAIN_DURATION, now - marker.drainStartedAt);
+        log.info('drained: every task is STOPPED; completed the lifecycle action', { drainSeconds: now - marker.drainStartedAt });
+        return { instanceId, outcome: 'completed' };
+      }
+    }
+
+    if (standaloneRunning.length > 0 && standaloneGraceOver(now, marker, config)) {
+      for (const task of standaloneRunning) {
+        await ecs.stopTask(task.arn, `ecs-draining-lifecycle-hook: instance ${instanceId} is terminating`);
+      }
+      metrics.count(MetricName.STANDALONE_TASKS_STOPPED, standaloneRunning.length);
+      log.info('stopped standalone tasks after the grace period', { taskArns: standaloneRunning.map((t) => t.arn) });
+    }
+
+    if (drainTimedOut(now, marker, config)) {
+      const result = await autoScaling.completeLifecycleAction(instanceId, config.drainTimeoutResult);
+      if (result === 'gone') return { instanceId, outcome: 'action-gone' };
+      metrics.count(MetricName.DRAIN_TIMEOUTS);
+      log.warn('drain timed out with tasks still running; completed the lifecycle action', {
+        result: config.drainTimeoutResult, drainSeconds: now - marker.drainStartedAt, tasksNotStopped: blocking,
+      });
+      return { instanceId, outcome: 'timed-out' };
+    }
+
+    if (heartbeatDue(now, marker, config)) return this.keepAlive(instance, marker, blocking);
+    return { instanceId, outcome: 'waiting' };
+  }
+
+  /** Records a lifecycle action heartbeat, and its time in the drain marker. */
+  private async keepAlive(instance: ContainerInstanceState, marker: DrainMarker, tasksNotStopped?: number): Promise<InstanceReport> {
+    const instanceId = instance.ec2InstanceId;
+    const log = this.logFor(instanceId, { containerInstanceArn: instance.arn });
+    if (await this.deps.autoScaling.recordHeartbeat(instanceId) === 'gone') {
+      log.info('no lifecycle action is pending any more: stopped keeping it alive');
+      return { instanceId, outcome: 'action-gone' };
+    }
+    await this.deps.ecs.putMarker(instance.arn, encodeMarker({ ...marker, lastHeartbeatAt: this.nowSeconds() }));
+    log.info('recorded a lifecycle action heartbeat', tasksNotStopped !== undefined ? { tasksNotStopped } : {});
+    return { instanceId, outcome: 'waiting' };
+  }
+
+  /**
+   * Every task on the instance that could still be running: desired STOPPED (they may still be DEACTIVATING or
+   * STOPPING), plus desired RUNNING when ECS counts any. runningTasksCount counts exactly the tasks with desired
+   * status RUNNING (and pendingTasksCount the PENDING ones), so when both are 0 there is nothing more to list.
+   */
+  private async listAllTasks(instance: ContainerInstanceState): Promise<TaskState[]> {
+    const { ecs } = this.deps;
+    const arns = new Set(await ecs.listTaskArns(instance.arn, 'STOPPED'));
+    if (instance.runningTasksCount + instance.pendingTasksCount > 0) {
+      for (const arn of await ecs.listTaskArns(instance.arn, 'RUNNING')) arns.add(arn);
+    }
+    return arns.size === 0 ? [] : ecs.describeTasks([...arns]);
+  }
+
+  async onTaskStopped(containerInstanceArn: string): Promise<InstanceReport[]> {
+    const [instance] = await this.deps.ecs.describeContainerInstances([containerInstanceArn]);
+    if (!instance || instance.status !== 'DRAINING') return [];
+    const marker = ownMarker(instance, this.owner);
+    // Not drained by this hook: another hook (or nobody) is waiting for it.
+    if (!marker) return [];
+    return [await this.evaluate(instance, marker)];
+  }
+
+  /**
+   * The safety net, run on a schedule: finds every instance of the group in Terminating:Wait and makes sure it is
+   * draining (a lost lifecycle event), kept alive, timed out, or completed (a lost task event).
+   */
+  async sweep(remainingMs: () => number): Promise<InstanceReport[]> {
+    const { autoScaling, ecs, config } = this.deps;
+    const reports: InstanceReport[] = [];
+
+    for (const warm of await autoScaling.describeWarmPoolInstances()) {
+      if (warm.lifecycleState === 'Warmed:Terminating:Wait') {
+        reports.push(await this.completeUnmanaged(warm.instanceId, 'the instance terminates from the warm pool'));
+      }
+    }
+    const waiting = (await autoScaling.describeGroupInstances()).filter((i) => i.lifecycleState === 'Terminating:Wait');
+    if (waiting.length === 0) return reports;
+
+    const draining = new Map((await ecs.listDrainingContainerInstances()).map((ci) => [ci.ec2InstanceId, ci]));
+    const now = this.nowSeconds();
+    const toEvaluate: Array<[ContainerInstanceState, DrainMarker]> = [];
+    const toKeepAlive: Array<[ContainerInstanceState, DrainMarker]> = [];
+    const toLookUp: string[] = [];
+    const toAdopt: ContainerInstanceState[] = [];
+    for (const { instanceId } of waiting) {
+      const instance = draining.get(instanceId);
+      if (!instance) { toLookUp.push(instanceId); continue; }
+      const marker = ownMarker(instance, this.owner);
+      if (!marker) { toAdopt.push(instance); continue; }
+      const action = sweepAction(now, instance, marker, config);
+      if (action === 'evaluate') toEvaluate.push([instance, marker]);
+      else if (action === 'heartbeat') toKeepAlive.push([instance, marker]);
+    }
+
+    // Lost lifecycle events: find the instances, then start their drains in batches.
+    const found = await this.boundedMap(toLookUp, remainingMs, async (id) => ({ id, instance: await ecs.findContainerInstance(id) }));
+    const toStart: ContainerInstanceState[] = [];
+    const others: Array<() => Promise<InstanceReport>> = [];
+    for (const { id, instance } of found) {
+      const plan = planInstance(instance, this.owner);
+      if (plan.action === 'start-drain') toStart.push(instance!);
+      else if (plan.action === 'adopt-drain') toAdopt.push(instance!);
+      else others.push(() => this.drain(id, instance));
+    }
+    if (toStart.length > 0) reports.push(...await this.startDrain(toStart, true));
+    if (toAdopt.length > 0) reports.push(...await this.startDrain(toAdopt, false));
+    reports.push(...await this.boundedMap(others, remainingMs, (run) => run()));
+    reports.push(...await this.boundedMap(toEvaluate, remainingMs, ([instance, marker]) => this.evaluate(instance, marker)));
+    reports.push(...await this.boundedMap(toKeepAlive, remainingMs, ([instance, marker]) => this.keepAlive(instance, marker)));
+
+    this.deps.log.info('sweep finished', { terminatingWait: waiting.length, checked: reports.length });
+    return reports;
+  }
+
+  /** Runs `fn` over items, SWEEP_CONCURRENCY at a time, and takes no new item when the invocation is nearly out of time. */
+  private async boundedMap<T, R>(items: readonly T[], remainingMs: () => number, fn: (item: T) => Promise<R>): Promise<R[]> {
+    const results: R[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < items.length && remainingMs() > SWEEP_RESERVE_MS) {
+        const item = items[next++];
+        results.push(await fn(item));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(SWEEP_CONCURRENCY, items.length) }, worker));
+    if (next < items.length) this.deps.log.warn('sweep ran out of time; the next sweep continues', { left: items.length - next });
+    return results;
+  }
+
+  async onWarmPoolReturn(instanceId: string): Promise<InstanceReport> {
+    const instance = await this.deps.ecs.findContainerInstance(instanceId);
+    const log = this.logFor(instanceId);
+    if (!instance || instance.status !== 'DRAINING' || !ownMarker(instance, this.owner)) {
+      log.info('instance returned from the warm pool; it was not drained by this hook, so it is left as it is', {
+        status: instance?.status ?? 'not registered',
+      });
+      return { instanceId, outcome: 'skipped' };
+    }
+    const failures = await this.deps.ecs.updateStatus([instance.arn], 'ACTIVE');
+    if (failures.length > 0) throw new DrainError(`ECS could not set ACTIVE: ${failures.map((f) => f.reason).join(', ')}`);
+    // ACTIVE first, marker second: a marker left on an ACTIVE instance is harmless (the next drain overwrites it).
+    await this.deps.ecs.deleteMarker(instance.arn);
+    this.deps.metrics.count(MetricName.WARM_POOL_REACTIVATIONS);
+    log.info('instance returned from the warm pool: set its container instance ACTIVE again', { containerInstanceArn: instance.arn });
+    return { instanceId, outcome: 'reactivated' };
+  }
+
+  async onSpotInterruption(instanceId: string): Promise<InstanceReport> {
+    const log = this.logFor(instanceId);
+    const members = await this.deps.autoScaling.describeGroupInstances();
+    if (!members.some((m) => m.instanceId === instanceId)) {
+      log.info('spot interruption warning for an instance of another group: ignored');
+      return { instanceId, outcome: 'skipped' };
+    }
+    const instance = await this.deps.ecs.findContainerInstance(instanceId);
+    if (!instance || instance.status !== 'ACTIVE') {
+      log.info('spot interruption warning: the container instance is not ACTIVE, nothing to start', { status: instance?.status ?? 'not registered' });
+      return { instanceId, outcome: 'skipped' };
+    }
+    const now = this.nowSeconds();
+    await this.deps.ecs.putMarker(instance.arn, encodeMarker({ owner: this.owner, drainStartedAt: now, lastHeartbeatAt: now }));
+    const failures = await this.deps.ecs.updateStatus([instance.arn], 'DRAINING');
+    if (failures.length > 0) throw new DrainError(`ECS could not set DRAINING: ${failures.map((f) => f.reason).join(', ')}`);
+    this.deps.metrics.count(MetricName.SPOT_INTERRUPTION_DRAINS);
+    log.info('spot interruption warning: set the container instance to DRAINING two minutes early', { containerInstanceArn: instance.arn });
+    return { instanceId, outcome: 'drain-started-early' };
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Lambda entry point: builds the SDK clients once per container, wires them into the drain logic, and maps each
+ * EventBridge event to a trigger. Default SDK v3 clients: they honour AWS_ENDPOINT_URL, AWS_MAX_ATTEMPTS and
+ * AWS_RETRY_MODE from the environment.
+ */
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import type { Context } from 'aws-lambda';
+import { SdkAutoScalingGateway, SdkEcsGateway } from './aws-gateways';
+import { type DrainConfig, loadConfig } from './config';
+import { Drainer, type InstanceReport } from './drainer';
+import { classifyEvent } from './events';
+import { EmfMetrics, JsonLogger, MetricName, stdoutWriter } from './telemetry';
+
+export { Drainer } from './drainer';
+export { classifyEvent } from './events';
+
+const clock = { now: () => Date.now() };
+const ecsClient = new ECSClient({});
+const autoScalingClient = new AutoScalingClient({});
+
+let config: DrainConfig | undefined;
+
+export interface HandlerResult {
+  readonly trigger: string;
+  readonly instances: readonly InstanceReport[];
+}
+
+export async function handler(event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>): Promise<HandlerResult> {
+  const rootLog = new JsonLogger(stdoutWriter, clock.now, context?.awsRequestId ? { requestId: context.awsRequestId } : {});
+  config ??= loadConfig(process.env);
+  const log = rootLog.child({
+    cluster: config.clusterName, autoScalingGroupName: config.autoScalingGroupName, lifecycleHookName: config.lifecycleHookName,
+  });
+  const metrics = new EmfMetrics(stdoutWriter, clock.now, config.metricsNamespace, config.autoScalingGroupName);
+  const drainer = new Drainer({
+    config,
+    ecs: new SdkEcsGateway(ecsClient, config.clusterName),
+    autoScaling: new SdkAutoScalingGateway(autoScalingClient, config.autoScalingGroupName, config.lifecycleHookName),
+    clock,
+    log,
+    metrics,
+  });
+  const trigger = classifyEvent(event, config);
+  try {
+    const instances = await drainer.handle(trigger, () => context?.getRemainingTimeInMillis() ?? Infinity);
+    return { trigger: trigger.kind, instances };
+  } catch (error) {
+    metrics.count(MetricName.HANDLER_ERRORS);
+    // Failing the invocation hands the event to Lambda's retries and then the dead-letter queue; the sweep
+    // re-evaluates the instance from AWS state in any case.
+    log.error('handler failed; the event will be retried and the sweep re-checks the instance', {
+      trigger: trigger.kind, error: { name: (error as Error).name, message: (error as Error).message },
+    });
+    throw error;
+  }
+}

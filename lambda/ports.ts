@@ -1,0 +1,50 @@
+/**
+ * The minimal interfaces the drain logic needs from AWS and from the runtime. The SDK adapters in
+ * aws-gateways.ts implement them; tests may implement them too.
+ */
+import type { LifecycleResult } from './config';
+import type { ContainerInstanceState, TaskState } from './decisions';
+
+export interface EcsGateway {
+  /** The container instance of an EC2 instance in the cluster, or undefined if it is not registered (or INACTIVE). */
+  findContainerInstance(ec2InstanceId: string): Promise<ContainerInstanceState | undefined>;
+  /** Describes container instances (any number; batched by 100). Unknown ARNs are left out. */
+  describeContainerInstances(arns: readonly string[]): Promise<ContainerInstanceState[]>;
+  /** Every DRAINING container instance of the cluster (paginated, described in batches of 100). */
+  listDrainingContainerInstances(): Promise<ContainerInstanceState[]>;
+  /** Sets the status of container instances (batched by 10). Returns the ARNs ECS reported as failures. */
+  updateStatus(arns: readonly string[], status: 'DRAINING' | 'ACTIVE'): Promise<StatusFailure[]>;
+  putMarker(containerInstanceArn: string, value: string): Promise<void>;
+  deleteMarker(containerInstanceArn: string): Promise<void>;
+  /** Every task ARN on the instance with this desired status (paginated by 100). */
+  listTaskArns(containerInstanceArn: string, desiredStatus: 'RUNNING' | 'STOPPED'): Promise<string[]>;
+  /** Describes tasks (any number; batched by 100). */
+  describeTasks(taskArns: readonly string[]): Promise<TaskState[]>;
+  stopTask(taskArn: string, reason: string): Promise<void>;
+}
+
+export interface StatusFailure {
+  readonly arn: string;
+  readonly reason: string;
+}
+
+/** Result of a lifecycle action call: `gone` means no lifecycle action is pending (already completed or expired). */
+export type LifecycleCallResult = 'done' | 'gone';
+
+export interface GroupInstance {
+  readonly instanceId: string;
+  readonly lifecycleState: string;
+}
+
+export interface AutoScalingGateway {
+  completeLifecycleAction(instanceId: string, result: LifecycleResult): Promise<LifecycleCallResult>;
+  recordHeartbeat(instanceId: string): Promise<LifecycleCallResult>;
+  /** The in-service side of the group (not the warm pool). */
+  describeGroupInstances(): Promise<GroupInstance[]>;
+  describeWarmPoolInstances(): Promise<GroupInstance[]>;
+}
+
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+}

@@ -1,0 +1,49 @@
+import { ConfigurationError, loadConfig } from '../../lambda/config';
+
+const env = {
+  CLUSTER_NAME: 'prod',
+  CLUSTER_ARN: 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod',
+  AUTO_SCALING_GROUP_NAME: 'asg',
+  LIFECYCLE_HOOK_NAME: 'hook',
+  DRAIN_TIMEOUT_SECONDS: '3600',
+  HEARTBEAT_TIMEOUT_SECONDS: '600',
+  SWEEP_INTERVAL_SECONDS: '60',
+  DRAIN_TIMEOUT_RESULT: 'CONTINUE',
+  STANDALONE_TASK_POLICY: 'WAIT',
+  STANDALONE_TASK_GRACE_PERIOD_SECONDS: '300',
+  SPOT_INTERRUPTION_DRAINING: 'false',
+  WARM_POOL_REACTIVATION: 'true',
+  METRICS_NAMESPACE: 'EcsDrainingLifecycleHook',
+};
+
+describe('loadConfig', () => {
+  test('reads every variable', () => {
+    expect(loadConfig(env)).toEqual({
+      clusterName: 'prod',
+      clusterArn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod',
+      autoScalingGroupName: 'asg',
+      lifecycleHookName: 'hook',
+      drainTimeoutSeconds: 3600,
+      heartbeatTimeoutSeconds: 600,
+      sweepIntervalSeconds: 60,
+      drainTimeoutResult: 'CONTINUE',
+      standaloneTaskPolicy: 'WAIT',
+      standaloneTaskGracePeriodSeconds: 300,
+      spotInterruptionDraining: false,
+      warmPoolReactivation: true,
+      metricsNamespace: 'EcsDrainingLifecycleHook',
+    });
+  });
+
+  test.each([
+    ['CLUSTER_NAME', undefined, /CLUSTER_NAME is required/],
+    ['HEARTBEAT_TIMEOUT_SECONDS', '10', /HEARTBEAT_TIMEOUT_SECONDS must be a whole number of seconds from 30 to 7200, got '10'/],
+    ['DRAIN_TIMEOUT_SECONDS', '1.5', /DRAIN_TIMEOUT_SECONDS must be a whole number/],
+    ['DRAIN_TIMEOUT_RESULT', 'RETRY', /must be one of CONTINUE, ABANDON, got 'RETRY'/],
+    ['STANDALONE_TASK_POLICY', 'KILL', /must be one of WAIT, STOP, IGNORE/],
+    ['SPOT_INTERRUPTION_DRAINING', 'yes', /must be one of true, false/],
+  ])('%s=%p is rejected', (name, value, message) => {
+    expect(() => loadConfig({ ...env, [name]: value })).toThrow(ConfigurationError);
+    expect(() => loadConfig({ ...env, [name]: value })).toThrow(message);
+  });
+});

@@ -1,0 +1,158 @@
+import {
+  HEARTBEAT_SAFETY_MARGIN_SECONDS,
+  assessTasks,
+  backoffCheckDue,
+  countsProveNotDrained,
+  drainTimedOut,
+  heartbeatDue,
+  planInstance,
+  standaloneGraceOver,
+  sweepAction,
+} from '../../lambda/decisions';
+import { decodeMarker } from '../../lambda/drain-marker';
+import { OWNER, config, instance, marker, task } from './fixtures';
+
+const m = (start: number, hb = start) => decodeMarker(marker(start, hb))!;
+
+describe('planInstance', () => {
+  test('an instance that is not registered completes at once', () => {
+    expect(planInstance(undefined, OWNER)).toEqual({ action: 'complete', reason: expect.stringMatching(/not registered/) });
+  });
+
+  test.each(['INACTIVE', 'REGISTERING', 'DEREGISTERING', 'REGISTRATION_FAILED'])('%s cannot be drained: complete at once', (status) => {
+    expect(planInstance(instance({ status }), OWNER)).toEqual({ action: 'complete', reason: expect.stringContaining(status) });
+  });
+
+  test('ACTIVE starts a drain', () => {
+    expect(planInstance(instance({ status: 'ACTIVE' }), OWNER)).toEqual({ action: 'start-drain' });
+  });
+
+  test('ACTIVE with a stale marker of ours still starts a fresh drain', () => {
+    expect(planInstance(instance({ status: 'ACTIVE', markerValue: marker(100) }), OWNER)).toEqual({ action: 'start-drain' });
+  });
+
+  test('DRAINING with our marker keeps the recorded drain and evaluates', () => {
+    expect(planInstance(instance({ status: 'DRAINING', markerValue: marker(100, 200) }), OWNER))
+      .toEqual({ action: 'evaluate', marker: { owner: OWNER, drainStartedAt: 100, lastHeartbeatAt: 200 } });
+  });
+
+  test('DRAINING without a marker, or with another hook\'s or a malformed one, is adopted', () => {
+    expect(planInstance(instance({ status: 'DRAINING' }), OWNER)).toEqual({ action: 'adopt-drain' });
+    expect(planInstance(instance({ status: 'DRAINING', markerValue: marker(100, 100, 'ffffffffffffffff') }), OWNER)).toEqual({ action: 'adopt-drain' });
+    expect(planInstance(instance({ status: 'DRAINING', markerValue: 'garbage' }), OWNER)).toEqual({ action: 'adopt-drain' });
+  });
+});
+
+describe('assessTasks', () => {
+  test('no tasks: drained', () => {
+    expect(assessTasks([], 'WAIT').drained).toBe(true);
+  });
+
+  test('every task STOPPED: drained', () => {
+    expect(assessTasks([task('STOPPED', 'STOPPED', 'service:web', 1), task('STOPPED', 'STOPPED', 'family:job', 2)], 'WAIT').drained).toBe(true);
+  });
+
+  test.each(['RUNNING', 'DEACTIVATING', 'STOPPING', 'DEPROVISIONING'])(
+    'the DEACTIVATING trap: desired STOPPED but lastStatus %s is not drained', (lastStatus) => {
+      const a = assessTasks([task(lastStatus, 'STOPPED')], 'WAIT');
+      expect(a.drained).toBe(false);
+      expect(a.stillStopping.map((t) => t.lastStatus)).toEqual([lastStatus]);
+    });
+
+  test('a running standalone task blocks with WAIT and STOP, not with IGNORE', () => {
+    const tasks = [task('STOPPED', 'STOPPED', 'service:web', 1), task('RUNNING', 'RUNNING', 'family:batch', 2)];
+    expect(assessTasks(tasks, 'WAIT').drained).toBe(false);
+    expect(assessTasks(tasks, 'STOP').drained).toBe(false);
+    expect(assessTasks(tasks, 'STOP').standaloneRunning.map((t) => t.group)).toEqual(['family:batch']);
+    expect(assessTasks(tasks, 'IGNORE').drained).toBe(true);
+  });
+
+  test('a task without a group counts as standalone', () => {
+    expect(assessTasks([{ arn: 'a', lastStatus: 'RUNNING', desiredStatus: 'RUNNING' }], 'IGNORE').drained).toBe(true);
+  });
+
+  test('daemon service tasks are service tasks: IGNORE still waits for them', () => {
+    const a = assessTasks([task('RUNNING', 'RUNNING', 'service:log-router')], 'IGNORE');
+    expect(a.drained).toBe(false);
+    expect(a.standaloneRunning).toEqual([]);
+  });
+
+  test('a standalone task already told to stop is not stopped again', () => {
+    expect(assessTasks([task('STOPPING', 'STOPPED', 'family:batch')], 'STOP').standaloneRunning).toEqual([]);
+  });
+});
+
+describe('countsProveNotDrained', () => {
+  test('only with WAIT, and only while ECS counts running or pending tasks', () => {
+    expect(countsProveNotDrained(instance({ runningTasksCount: 1 }), 'WAIT')).toBe(true);
+    expect(countsProveNotDrained(instance({ pendingTasksCount: 1 }), 'WAIT')).toBe(true);
+    expect(countsProveNotDrained(instance(), 'WAIT')).toBe(false);
+    expect(countsProveNotDrained(instance({ runningTasksCount: 1 }), 'IGNORE')).toBe(false);
+    expect(countsProveNotDrained(instance({ runningTasksCount: 1 }), 'STOP')).toBe(false);
+  });
+});
+
+describe('time decisions', () => {
+  const c = config({ drainTimeoutSeconds: 3600, heartbeatTimeoutSeconds: 600, sweepIntervalSeconds: 60 });
+
+  test('drain times out exactly at drainTimeout', () => {
+    expect(drainTimedOut(1000 + 3599, m(1000), c)).toBe(false);
+    expect(drainTimedOut(1000 + 3600, m(1000), c)).toBe(true);
+  });
+
+  test('a heartbeat is due one sweep plus the margin before expiry', () => {
+    const dueAt = 1000 + 600 - 60 - HEARTBEAT_SAFETY_MARGIN_SECONDS;
+    expect(heartbeatDue(dueAt - 1, m(1000), c)).toBe(false);
+    expect(heartbeatDue(dueAt, m(1000), c)).toBe(true);
+    // Measured from the last heartbeat, not the drain start.
+    expect(heartbeatDue(dueAt, m(0, 1000), c)).toBe(true);
+    expect(heartbeatDue(dueAt, m(0, 1001), c)).toBe(false);
+  });
+
+  test('with the smallest allowed heartbeatTimeout (sweep + 2 min) a heartbeat is never due right after one', () => {
+    const tight = config({ heartbeatTimeoutSeconds: 180, sweepIntervalSeconds: 60 });
+    expect(heartbeatDue(1000, m(1000), tight)).toBe(false);
+    expect(heartbeatDue(1059, m(1000), tight)).toBe(false);
+    expect(heartbeatDue(1060, m(1000), tight)).toBe(true);
+  });
+
+  test('the standalone grace period only applies with STOP', () => {
+    expect(standaloneGraceOver(1300, m(1000), config({ standaloneTaskPolicy: 'STOP', standaloneTaskGracePeriodSeconds: 300 }))).toBe(true);
+    expect(standaloneGraceOver(1299, m(1000), config({ standaloneTaskPolicy: 'STOP', standaloneTaskGracePeriodSeconds: 300 }))).toBe(false);
+    expect(standaloneGraceOver(9999, m(1000), config({ standaloneTaskPolicy: 'WAIT' }))).toBe(false);
+  });
+
+  test('back-off checks at 1, 2, 4, 8 … sweep intervals', () => {
+    const due = Array.from({ length: 40 }, (_, i) => i).filter((n) => backoffCheckDue(n * 60 + 5, 60));
+    expect(due).toEqual([1, 2, 4, 8, 16, 32]);
+  });
+});
+
+describe('sweepAction', () => {
+  const c = config();
+  const draining = (counts: number) => instance({ status: 'DRAINING', runningTasksCount: counts });
+
+  test('tasks still desired RUNNING: left to the task events', () => {
+    expect(sweepAction(1000 + 120, draining(3), m(1000), c)).toBe('none');
+  });
+
+  test('counts at 0: tasks checked on the back-off schedule only', () => {
+    expect(sweepAction(1000 + 125, draining(0), m(1000), c)).toBe('evaluate'); // 2 intervals
+    expect(sweepAction(1000 + 185, draining(0), m(1000), c)).toBe('none'); // 3 intervals
+  });
+
+  test('a due heartbeat alone only keeps the action alive: no task listing', () => {
+    expect(sweepAction(1000 + 480, draining(3), m(1000), c)).toBe('heartbeat');
+    expect(sweepAction(1000 + 545, draining(0), m(1000), c)).toBe('heartbeat'); // 9 intervals: not a back-off point
+  });
+
+  test('a timeout always evaluates', () => {
+    expect(sweepAction(1000 + 3600, draining(3), m(1000, 1000 + 3500), c)).toBe('evaluate');
+  });
+
+  test('with STOP, the sweep right after the grace period evaluates (to stop standalone tasks)', () => {
+    const stop = config({ standaloneTaskPolicy: 'STOP', standaloneTaskGracePeriodSeconds: 300 });
+    expect(sweepAction(1000 + 310, draining(1), m(1000, 1300), stop)).toBe('evaluate');
+    expect(sweepAction(1000 + 370, draining(1), m(1000, 1300), stop)).toBe('none');
+  });
+});

@@ -1,0 +1,439 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { SdkAutoScalingGateway, SdkEcsGateway } from '../../lambda/aws-gateways';
+import type { DrainConfig } from '../../lambda/config';
+import { decodeMarker } from '../../lambda/drain-marker';
+import { DRAIN_MARKER_ATTRIBUTE } from '../../lambda/drain-marker';
+import { Drainer } from '../../lambda/drainer';
+import { classifyEvent } from '../../lambda/events';
+import { EmfMetrics, JsonLogger } from '../../lambda/telemetry';
+import { ASG, CapturedLines, HOOK, OWNER, config as baseConfig, lifecycleEvent, marker, scheduledEvent, taskStoppedEvent } from './fixtures';
+import { FakeAws } from './mock-aws';
+
+const I1 = 'i-0123456789abcdef0';
+const T0 = Date.UTC(2026, 10, 23, 10, 0, 0);
+
+class Harness {
+  readonly aws = new FakeAws();
+  readonly out = new CapturedLines();
+  nowMs = T0;
+  readonly config: DrainConfig;
+  readonly drainer: Drainer;
+
+  constructor(overrides: Partial<DrainConfig> = {}) {
+    this.config = baseConfig(overrides);
+    const clock = { now: () => this.nowMs };
+    this.drainer = new Drainer({
+      config: this.config,
+      ecs: new SdkEcsGateway(new ECSClient({ region: 'eu-west-1' }), this.config.clusterName),
+      autoScaling: new SdkAutoScalingGateway(new AutoScalingClient({ region: 'eu-west-1' }), ASG, HOOK),
+      clock,
+      log: new JsonLogger(this.out.write, clock.now),
+      metrics: new EmfMetrics(this.out.write, clock.now, this.config.metricsNamespace, ASG),
+    });
+  }
+
+  advance(seconds: number): void { this.nowMs += seconds * 1000; }
+  send(event: unknown) { return this.drainer.handle(classifyEvent(event, this.config)); }
+  lifecycle(instanceId = I1, detail: Record<string, unknown> = {}) { return this.send(lifecycleEvent({ EC2InstanceId: instanceId, ...detail })); }
+  taskStopped(ciArn: string) { return this.send(taskStoppedEvent({ containerInstanceArn: ciArn })); }
+  sweep() { return this.send(scheduledEvent()); }
+  markerOf(ec2InstanceId = I1) {
+    return decodeMarker(this.aws.instances.find((i) => i.ec2InstanceId === ec2InstanceId)!.attributes.get(DRAIN_MARKER_ATTRIBUTE));
+  }
+}
+
+let h: Harness;
+afterEach(() => h.aws.restore());
+
+describe('happy path', () => {
+  test('ACTIVE instance: heartbeat, marker, DRAINING; completes only once every task is STOPPED', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1);
+    h.aws.addTasks(ci, 3);
+    h.aws.terminate(I1);
+
+    // WHEN the lifecycle action arrives
+    const first = await h.lifecycle();
+
+    // THEN the instance is DRAINING, the drain start is recorded in AWS, and nothing is completed yet
+    expect(first).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
+    expect(ci.status).toBe('DRAINING');
+    expect(h.markerOf()).toEqual({ owner: OWNER, drainStartedAt: T0 / 1000, lastHeartbeatAt: T0 / 1000 });
+    expect(h.aws.calls()).toEqual([
+      'ListContainerInstances', 'DescribeContainerInstances', 'RecordLifecycleActionHeartbeat', 'PutAttributes', 'UpdateContainerInstancesState',
+    ]);
+    expect(h.aws.completedWith(I1)).toBeUndefined();
+
+    // WHEN ECS tells the tasks to stop (DEACTIVATING) and two reach STOPPED
+    h.aws.applyDraining();
+    h.advance(20);
+    h.aws.tasks[0].lastStatus = 'STOPPED';
+    h.aws.tasks[1].lastStatus = 'STOPPED';
+    expect(await h.taskStopped(ci.arn)).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
+    expect(h.aws.completedWith(I1)).toBeUndefined();
+
+    // WHEN the last one stops
+    h.aws.tasks[2].lastStatus = 'STOPPED';
+    h.advance(10);
+    expect(await h.taskStopped(ci.arn)).toEqual([{ instanceId: I1, outcome: 'completed' }]);
+
+    // THEN the action is completed with CONTINUE and the drain duration is measured
+    expect(h.aws.completedWith(I1)).toBe('CONTINUE');
+    expect(h.out.metricValues('DrainsStarted')).toEqual([1]);
+    expect(h.out.metricValues('DrainsCompleted')).toEqual([1]);
+    expect(h.out.metricValues('DrainDuration')).toEqual([30]);
+  });
+
+  test('an instance with no tasks completes within the first invocation', async () => {
+    h = new Harness();
+    h.aws.addInstance(I1);
+    h.aws.terminate(I1);
+    expect(await h.lifecycle()).toEqual([{ instanceId: I1, outcome: 'completed' }]);
+    expect(h.aws.completedWith(I1)).toBe('CONTINUE');
+  });
+});
+
+describe('the DEACTIVATING trap', () => {
+  test('runningTasksCount 0 with tasks still DEACTIVATING/STOPPING is not drained', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1);
+    h.aws.addTasks(ci, 2);
+    h.aws.terminate(I1);
+    await h.lifecycle();
+    h.aws.applyDraining();
+    h.aws.tasks[1].lastStatus = 'STOPPING';
+
+    // runningTasksCount is now 0: a count-based drainer would complete here
+    expect(await h.taskStopped(ci.arn)).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
+    expect(h.aws.completedWith(I1)).toBeUndefined();
+    expect(h.out.metricValues('PrematureCompletionGuards')).toEqual([1]);
+    expect(h.out.logs().find((l) => /still stopping/.test(l.message))?.stillStopping).toHaveLength(2);
+
+    h.aws.stopAll(ci);
+    expect(await h.taskStopped(ci.arn)).toEqual([{ instanceId: I1, outcome: 'completed' }]);
+  });
+});
+
+describe('pagination and batching', () => {
+  test('more than 100 tasks: ListTasks pages and DescribeTasks batches of 100, one straggler blocks', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1, 'DRAINING');
+    ci.attributes.set(DRAIN_MARKER_ATTRIBUTE, marker(T0 / 1000));
+    h.aws.terminate(I1);
+    h.aws.addTasks(ci, 250, 'STOPPED', 'STOPPED');
+    h.aws.tasks[237].lastStatus = 'DEACTIVATING';
+
+    expect(await h.taskStopped(ci.arn)).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
+    const listCalls = h.aws.ecs.commandCalls(require('@aws-sdk/client-ecs').ListTasksCommand);
+    expect(listCalls.filter((c) => c.args[0].input.desiredStatus === 'STOPPED')).toHaveLength(3);
+    const describeCalls = h.aws.ecs.commandCalls(require('@aws-sdk/client-ecs').DescribeTasksCommand);
+    expect(describeCalls.map((c) => c.args[0].input.tasks!.length)).toEqual([100, 100, 50]);
+
+    h.aws.tasks[237].lastStatus = 'STOPPED';
+    expect(await h.taskStopped(ci.arn)).toEqual([{ instanceId: I1, outcome: 'completed' }]);
+  });
+
+  test('a sweep that finds lost lifecycle events sets DRAINING in batches of 10', async () => {
+    h = new Harness();
+    const ids = Array.from({ length: 23 }, (_, i) => `i-${String(i).padStart(17, '0')}`);
+    for (const id of ids) {
+      h.aws.addTasks(h.aws.addInstance(id), 1);
+      h.aws.terminate(id);
+    }
+    const reports = await h.sweep();
+    expect(reports.filter((r) => r.outcome === 'waiting')).toHaveLength(23);
+    const updates = h.aws.ecs.commandCalls(require('@aws-sdk/client-ecs').UpdateContainerInstancesStateCommand);
+    expect(updates.map((c) => c.args[0].input.containerInstances!.length)).toEqual([10, 10, 3]);
+    expect(h.aws.instances.every((i) => i.status === 'DRAINING')).toBe(true);
+  });
+});
+
+describe('instances with nothing to drain', () => {
+  test('INACTIVE (deregistered) is not listed: complete at once', async () => {
+    h = new Harness();
+    h.aws.addInstance(I1, 'INACTIVE');
+    h.aws.terminate(I1);
+    expect(await h.lifecycle()).toEqual([{ instanceId: I1, outcome: 'completed-unmanaged' }]);
+  });
+
+  test('not registered in the cluster: complete at once, counted', async () => {
+    h = new Harness();
+    h.aws.terminate(I1);
+    expect(await h.lifecycle()).toEqual([{ instanceId: I1, outcome: 'completed-unmanaged' }]);
+    expect(h.aws.completedWith(I1)).toBe('CONTINUE');
+    expect(h.out.metricValues('InstancesNotRegistered')).toEqual([1]);
+    expect(h.out.logs().find((l) => /nothing to drain/.test(l.message))?.reason).toMatch(/not registered/);
+  });
+
+  test.each(['REGISTERING', 'DEREGISTERING', 'REGISTRATION_FAILED'])('%s: complete at once without touching ECS state', async (status) => {
+    h = new Harness();
+    h.aws.addInstance(I1, status);
+    h.aws.terminate(I1);
+    expect(await h.lifecycle()).toEqual([{ instanceId: I1, outcome: 'completed-unmanaged' }]);
+    expect(h.aws.mutatingCalls()).toEqual(['CompleteLifecycleAction']);
+  });
+
+  test('terminating from the warm pool: complete at once, no ECS call', async () => {
+    h = new Harness();
+    h.aws.terminate(I1);
+    expect(await h.lifecycle(I1, { Origin: 'WarmPool', Destination: 'EC2' })).toEqual([{ instanceId: I1, outcome: 'completed-unmanaged' }]);
+    expect(h.aws.calls()).toEqual(['CompleteLifecycleAction']);
+  });
+});
+
+describe('already DRAINING', () => {
+  test('drained by someone else: adopted without resetting the status, then waited for', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1, 'DRAINING');
+    h.aws.addTasks(ci, 1, 'RUNNING', 'STOPPED');
+    h.aws.terminate(I1);
+    expect(await h.lifecycle()).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
+    expect(h.aws.calls()).not.toContain('UpdateContainerInstancesState');
+    expect(h.markerOf()?.drainStartedAt).toBe(T0 / 1000);
+  });
+
+  test('drained by this hook: the recorded drain start is kept', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1, 'DRAINING');
+    ci.attributes.set(DRAIN_MARKER_ATTRIBUTE, marker(T0 / 1000 - 500, T0 / 1000 - 100));
+    h.aws.addTasks(ci, 1, 'RUNNING', 'STOPPED');
+    h.aws.terminate(I1);
+    await h.lifecycle();
+    expect(h.aws.mutatingCalls()).toEqual([]);
+    expect(h.markerOf()?.drainStartedAt).toBe(T0 / 1000 - 500);
+  });
+});
+
+describe('duplicate and reordered events', () => {
+  test('the same lifecycle event three times: one drain, one completion, no error', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1);
+    h.aws.terminate(I1);
+    h.aws.addTasks(ci, 1);
+    await h.lifecycle();
+    await h.lifecycle();
+    expect(h.aws.calls().filter((c) => c === 'UpdateContainerInstancesState')).toHaveLength(1);
+    h.aws.stopAll(ci);
+    expect(await h.lifecycle()).toEqual([{ instanceId: I1, outcome: 'completed' }]);
+    // a late duplicate after completion does nothing harmful
+    expect(await h.lifecycle()).toEqual([{ instanceId: I1, outcome: 'action-gone' }]);
+    expect(await h.taskStopped(ci.arn)).toEqual([{ instanceId: I1, outcome: 'action-gone' }]);
+    expect(h.aws.completedWith(I1)).toBe('CONTINUE');
+  });
+
+  test('a task event before the lifecycle event is ignored; the lifecycle event still drains', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1);
+    h.aws.terminate(I1);
+    expect(await h.taskStopped(ci.arn)).toEqual([]);
+    expect(h.aws.mutatingCalls()).toEqual([]);
+    expect(await h.lifecycle()).toEqual([{ instanceId: I1, outcome: 'completed' }]);
+  });
+
+  test('a late duplicate lifecycle event for an instance back in service does not drain it', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1);
+    // no pending lifecycle action: the instance went to the warm pool and came back
+    expect(await h.lifecycle()).toEqual([{ instanceId: I1, outcome: 'action-gone' }]);
+    expect(ci.status).toBe('ACTIVE');
+    expect(h.aws.mutatingCalls()).toEqual(['RecordLifecycleActionHeartbeat']);
+  });
+});
+
+describe('heartbeats and timeouts', () => {
+  async function drainingWithStuckTask(overrides: Partial<DrainConfig> = {}) {
+    h = new Harness(overrides);
+    const ci = h.aws.addInstance(I1);
+    h.aws.addTasks(ci, 1, 'RUNNING', 'RUNNING', 'family:batch');
+    h.aws.terminate(I1);
+    await h.lifecycle();
+    return ci;
+  }
+
+  test('a heartbeat is recorded before the action would expire, and the marker remembers it', async () => {
+    await drainingWithStuckTask();
+    expect(h.aws.heartbeats).toHaveLength(1); // at drain start
+    h.advance(479);
+    await h.sweep();
+    expect(h.aws.heartbeats).toHaveLength(1);
+    h.advance(1); // 480 s = 600 - 60 - 60
+    await h.sweep();
+    expect(h.aws.heartbeats).toHaveLength(2);
+    expect(h.markerOf()?.lastHeartbeatAt).toBe(T0 / 1000 + 480);
+    h.advance(60);
+    await h.sweep();
+    expect(h.aws.heartbeats).toHaveLength(2);
+  });
+
+  test('a sweep leaves an instance with running tasks to the events: no ECS call per instance', async () => {
+    await drainingWithStuckTask();
+    h.aws.ecs.resetHistory();
+    h.aws.autoScaling.resetHistory();
+    h.advance(120);
+    await h.sweep();
+    expect(h.aws.calls()).toEqual(['DescribeWarmPool', 'DescribeAutoScalingGroups', 'ListContainerInstances', 'DescribeContainerInstances']);
+  });
+
+  test('drainTimeout reached: completed with the configured result, logged and counted', async () => {
+    await drainingWithStuckTask({ drainTimeoutSeconds: 1800, drainTimeoutResult: 'ABANDON' });
+    h.advance(1799);
+    await h.sweep();
+    expect(h.aws.completedWith(I1)).toBeUndefined();
+    h.advance(1);
+    expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'timed-out' }]);
+    expect(h.aws.completedWith(I1)).toBe('ABANDON');
+    expect(h.out.metricValues('DrainTimeouts')).toEqual([1]);
+    expect(h.out.logs().find((l) => l.level === 'WARN')).toMatchObject({ result: 'ABANDON', drainSeconds: 1800, tasksNotStopped: 1 });
+  });
+
+  test('the action expired meanwhile: the handler stops keeping it alive', async () => {
+    await drainingWithStuckTask();
+    h.aws.actions.delete(I1);
+    h.advance(480);
+    expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'action-gone' }]);
+  });
+});
+
+describe('standalone tasks', () => {
+  test('STOP: stopped with a reason once the grace period is over, then waited for', async () => {
+    h = new Harness({ standaloneTaskPolicy: 'STOP', standaloneTaskGracePeriodSeconds: 300 });
+    const ci = h.aws.addInstance(I1);
+    h.aws.addTasks(ci, 1, 'RUNNING', 'RUNNING', 'family:batch');
+    h.aws.terminate(I1);
+    await h.lifecycle();
+    expect(h.aws.calls()).not.toContain('StopTask');
+    h.advance(300);
+    expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
+    const stops = h.aws.ecs.commandCalls(require('@aws-sdk/client-ecs').StopTaskCommand);
+    expect(stops.map((c) => c.args[0].input.reason)).toEqual([`ecs-draining-lifecycle-hook: instance ${I1} is terminating`]);
+    expect(h.out.metricValues('StandaloneTasksStopped')).toEqual([1]);
+    h.aws.stopAll(ci);
+    expect(await h.taskStopped(ci.arn)).toEqual([{ instanceId: I1, outcome: 'completed' }]);
+  });
+
+  test('IGNORE: a running standalone task does not hold the instance', async () => {
+    h = new Harness({ standaloneTaskPolicy: 'IGNORE' });
+    const ci = h.aws.addInstance(I1);
+    h.aws.addTasks(ci, 1, 'RUNNING', 'RUNNING', 'family:batch');
+    h.aws.terminate(I1);
+    expect(await h.lifecycle()).toEqual([{ instanceId: I1, outcome: 'completed' }]);
+  });
+
+  test('WAIT (default): a daemon service task that stops last is still waited for', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1);
+    h.aws.addTasks(ci, 1, 'RUNNING', 'RUNNING', 'service:web');
+    h.aws.addTasks(ci, 1, 'RUNNING', 'RUNNING', 'service:log-router');
+    h.aws.terminate(I1);
+    await h.lifecycle();
+    h.aws.tasks[0].desiredStatus = 'STOPPED';
+    h.aws.tasks[0].lastStatus = 'STOPPED';
+    expect(await h.taskStopped(ci.arn)).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
+    h.aws.stopAll(ci);
+    expect(await h.taskStopped(ci.arn)).toEqual([{ instanceId: I1, outcome: 'completed' }]);
+  });
+});
+
+describe('sweep as a safety net', () => {
+  test('a lost task event: the back-off check completes the drain', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1);
+    h.aws.addTasks(ci, 1);
+    h.aws.terminate(I1);
+    await h.lifecycle();
+    h.aws.stopAll(ci); // the STOPPED event is lost
+    h.advance(65);
+    expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'completed' }]);
+  });
+
+  test('a lost lifecycle event: the sweep starts the drain', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1);
+    h.aws.addTasks(ci, 1);
+    h.aws.terminate(I1);
+    expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
+    expect(ci.status).toBe('DRAINING');
+  });
+
+  test('warm pool instances in Warmed:Terminating:Wait are completed', async () => {
+    h = new Harness();
+    h.aws.actions.set(I1, 'pending');
+    h.aws.warmPoolStates.set(I1, 'Warmed:Terminating:Wait');
+    expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'completed-unmanaged' }]);
+  });
+});
+
+describe('warm pool round trip', () => {
+  const back = { 'source': 'aws.autoscaling', 'detail-type': 'EC2 Instance Launch Successful', 'detail': { AutoScalingGroupName: ASG, EC2InstanceId: I1, Origin: 'WarmPool', Destination: 'AutoScalingGroup' } };
+
+  test('scale-in into the warm pool drains; the return sets ACTIVE again and removes the marker', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1);
+    h.aws.terminate(I1);
+    expect(await h.lifecycle(I1, { Destination: 'WarmPool' })).toEqual([{ instanceId: I1, outcome: 'completed' }]);
+    expect(ci.status).toBe('DRAINING');
+    expect(await h.send(back)).toEqual([{ instanceId: I1, outcome: 'reactivated' }]);
+    expect(ci.status).toBe('ACTIVE');
+    expect(ci.attributes.has(DRAIN_MARKER_ATTRIBUTE)).toBe(false);
+    expect(h.out.metricValues('WarmPoolReactivations')).toEqual([1]);
+  });
+
+  test('an instance DRAINING by someone else is left alone', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1, 'DRAINING');
+    expect(await h.send(back)).toEqual([{ instanceId: I1, outcome: 'skipped' }]);
+    expect(ci.status).toBe('DRAINING');
+    expect(h.aws.mutatingCalls()).toEqual([]);
+  });
+});
+
+describe('spot interruption', () => {
+  const warning = (id: string) => ({ 'source': 'aws.ec2', 'detail-type': 'EC2 Spot Instance Interruption Warning', 'detail': { 'instance-id': id, 'instance-action': 'terminate' } });
+
+  test('an instance of this group is set DRAINING at once; the lifecycle action later completes it', async () => {
+    h = new Harness({ spotInterruptionDraining: true });
+    const ci = h.aws.addInstance(I1);
+    h.aws.groupStates.set(I1, 'InService');
+    h.aws.addTasks(ci, 1);
+    expect(await h.send(warning(I1))).toEqual([{ instanceId: I1, outcome: 'drain-started-early' }]);
+    expect(ci.status).toBe('DRAINING');
+    h.aws.stopAll(ci);
+    h.aws.terminate(I1);
+    expect(await h.lifecycle()).toEqual([{ instanceId: I1, outcome: 'completed' }]);
+  });
+
+  test('an instance of another group is ignored', async () => {
+    h = new Harness({ spotInterruptionDraining: true });
+    h.aws.addInstance(I1);
+    expect(await h.send(warning(I1))).toEqual([{ instanceId: I1, outcome: 'skipped' }]);
+    expect(h.aws.mutatingCalls()).toEqual([]);
+  });
+});
+
+describe('foreign and malformed events', () => {
+  test.each([
+    ['another group', lifecycleEvent({ AutoScalingGroupName: 'other' })],
+    ['another hook', lifecycleEvent({ LifecycleHookName: 'other' })],
+    ['a test notification', { Event: 'autoscaling:TEST_NOTIFICATION', AutoScalingGroupName: ASG }],
+    ['another cluster', taskStoppedEvent({ clusterArn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/other' })],
+    ['garbage', { hello: 'world' }],
+  ])('%s: no AWS call at all', async (_, event) => {
+    h = new Harness();
+    h.aws.addInstance(I1);
+    h.aws.terminate(I1);
+    expect(await h.send(event)).toEqual([]);
+    expect(h.aws.calls()).toEqual([]);
+    expect(h.out.logs()[0]).toMatchObject({ level: 'INFO', message: 'event ignored' });
+  });
+});
+
+describe('two hooks, one cluster', () => {
+  test('an instance drained by another group\'s hook is not touched by this one', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1, 'DRAINING');
+    ci.attributes.set(DRAIN_MARKER_ATTRIBUTE, marker(T0 / 1000, T0 / 1000, 'ffffffffffffffff'));
+    expect(await h.taskStopped(ci.arn)).toEqual([]);
+    expect(h.aws.mutatingCalls()).toEqual([]);
+  });
+});

@@ -1,0 +1,233 @@
+/**
+ * aws-sdk-client-mock handlers backed by a small in-memory state, so SDK-level tests read as scenarios.
+ * (Behaviour over time, throttling with real SDK retries and the wire protocols are covered by the emulator tests.)
+ */
+import {
+  AutoScalingClient,
+  CompleteLifecycleActionCommand,
+  DescribeAutoScalingGroupsCommand,
+  DescribeWarmPoolCommand,
+  RecordLifecycleActionHeartbeatCommand,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  DeleteAttributesCommand,
+  DescribeContainerInstancesCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  ListContainerInstancesCommand,
+  ListTasksCommand,
+  PutAttributesCommand,
+  StopTaskCommand,
+  UpdateContainerInstancesStateCommand,
+} from '@aws-sdk/client-ecs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { CLUSTER_NAME, containerInstanceArn, taskArn } from './fixtures';
+
+export interface FakeTask {
+  arn: string;
+  containerInstanceArn: string;
+  lastStatus: string;
+  desiredStatus: string;
+  group: string;
+}
+
+export interface FakeInstance {
+  arn: string;
+  ec2InstanceId: string;
+  status: string;
+  attributes: Map<string, string>;
+}
+
+export class ValidationError extends Error {
+  readonly $fault = 'client';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ValidationError';
+  }
+}
+
+export class FakeAws {
+  readonly ecs = mockClient(ECSClient);
+  readonly autoScaling = mockClient(AutoScalingClient);
+  readonly instances: FakeInstance[] = [];
+  readonly tasks: FakeTask[] = [];
+  /** Instance id -> lifecycle action state of our hook. */
+  readonly actions = new Map<string, 'pending' | { result: string }>();
+  readonly heartbeats: string[] = [];
+  readonly groupStates = new Map<string, string>();
+  readonly warmPoolStates = new Map<string, string>();
+  private nextTask = 1;
+
+  constructor() {
+    this.install();
+  }
+
+  addInstance(ec2InstanceId: string, status = 'ACTIVE', n = this.instances.length + 1): FakeInstance {
+    const ci = { arn: containerInstanceArn(n), ec2InstanceId, status, attributes: new Map<string, string>() };
+    this.instances.push(ci);
+    return ci;
+  }
+
+  addTasks(ci: FakeInstance, count: number, lastStatus = 'RUNNING', desiredStatus = 'RUNNING', group = 'service:web'): FakeTask[] {
+    const added = Array.from({ length: count }, () => ({
+      arn: taskArn(this.nextTask++), containerInstanceArn: ci.arn, lastStatus, desiredStatus, group,
+    }));
+    this.tasks.push(...added);
+    return added;
+  }
+
+  /** Scale-in: the instance enters Terminating:Wait with a pending lifecycle action. */
+  terminate(ec2InstanceId: string): void {
+    this.actions.set(ec2InstanceId, 'pending');
+    this.groupStates.set(ec2InstanceId, 'Terminating:Wait');
+  }
+
+  /** What ECS does when an instance is DRAINING: service tasks are told to stop (they are not stopped yet). */
+  applyDraining(): void {
+    for (const t of this.tasks) {
+      const ci = this.instances.find((i) => i.arn === t.containerInstanceArn);
+      if (ci?.status === 'DRAINING' && t.group.startsWith('service:') && t.desiredStatus === 'RUNNING') {
+        t.desiredStatus = 'STOPPED';
+        t.lastStatus = 'DEACTIVATING';
+      }
+    }
+  }
+
+  stopAll(ci: FakeInstance): void {
+    for (const t of this.tasks.filter((x) => x.containerInstanceArn === ci.arn)) {
+      t.desiredStatus = 'STOPPED';
+      t.lastStatus = 'STOPPED';
+    }
+  }
+
+  completedWith(ec2InstanceId: string): string | undefined {
+    const a = this.actions.get(ec2InstanceId);
+    return a && a !== 'pending' ? a.result : undefined;
+  }
+
+  /** Names of the commands sent, in order. */
+  calls(): string[] {
+    // sinon numbers every spy call globally, which restores the order across the two clients
+    return [...this.ecs.calls(), ...this.autoScaling.calls()]
+      .sort((a, b) => (a as unknown as { callId: number }).callId - (b as unknown as { callId: number }).callId)
+      .map((c) => (c.args[0] as object).constructor.name.replace(/Command$/, ''));
+  }
+
+  mutatingCalls(): string[] {
+    const mutating = new Set(['UpdateContainerInstancesState', 'PutAttributes', 'DeleteAttributes', 'StopTask', 'CompleteLifecycleAction', 'RecordLifecycleActionHeartbeat']);
+    return this.calls().filter((c) => mutating.has(c));
+  }
+
+  restore(): void {
+    this.ecs.restore();
+    this.autoScaling.restore();
+  }
+
+  private counts(ci: FakeInstance) {
+    const mine = this.tasks.filter((t) => t.containerInstanceArn === ci.arn && t.desiredStatus === 'RUNNING');
+    return {
+      runningTasksCount: mine.filter((t) => t.lastStatus !== 'PENDING').length,
+      pendingTasksCount: mine.filter((t) => t.lastStatus === 'PENDING').length,
+    };
+  }
+
+  private describeInstance(ci: FakeInstance) {
+    return {
+      containerInstanceArn: ci.arn,
+      ec2InstanceId: ci.ec2InstanceId,
+      status: ci.status,
+      ...this.counts(ci),
+      attributes: [...ci.attributes].map(([name, value]) => ({ name, value })),
+    };
+  }
+
+  private page<T>(items: T[], maxResults = 100, nextToken?: string) {
+    const start = nextToken ? Number(nextToken) : 0;
+    const end = start + maxResults;
+    return { items: items.slice(start, end), nextToken: end < items.length ? String(end) : undefined };
+  }
+
+  private lifecycle(instanceId: string, onPending: () => void) {
+    if (this.actions.get(instanceId) !== 'pending') {
+      throw new ValidationError(`No active Lifecycle Action found with instance ID ${instanceId}`);
+    }
+    onPending();
+    return {};
+  }
+
+  private install(): void {
+    this.ecs.on(ListContainerInstancesCommand).callsFake((input) => {
+      if (input.cluster !== CLUSTER_NAME) throw Object.assign(new Error('Cluster not found.'), { name: 'ClusterNotFoundException' });
+      const byId = /^ec2InstanceId == (i-[0-9a-f]+)$/.exec(input.filter ?? '');
+      const matches = this.instances.filter((ci) => (byId ? ci.ec2InstanceId === byId[1] : true)
+        // AWS: without a status filter, every status other than INACTIVE is listed
+        && (input.status ? ci.status === input.status : ci.status !== 'INACTIVE'));
+      const { items, nextToken } = this.page(matches.map((ci) => ci.arn), input.maxResults, input.nextToken);
+      return { containerInstanceArns: items, nextToken };
+    });
+    this.ecs.on(DescribeContainerInstancesCommand).callsFake((input: { containerInstances?: string[] }) => {
+      const arns: string[] = input.containerInstances ?? [];
+      if (arns.length > 100) throw new Error('InvalidParameterException: more than 100');
+      const found = arns.map((arn) => this.instances.find((ci) => ci.arn === arn));
+      return {
+        containerInstances: found.filter((ci): ci is FakeInstance => !!ci).map((ci) => this.describeInstance(ci)),
+        failures: arns.filter((_, i) => !found[i]).map((arn) => ({ arn, reason: 'MISSING' })),
+      };
+    });
+    this.ecs.on(UpdateContainerInstancesStateCommand).callsFake((input) => {
+      if ((input.containerInstances ?? []).length > 10) throw new Error('InvalidParameterException: more than 10');
+      const updated = [];
+      for (const arn of input.containerInstances ?? []) {
+        const ci = this.instances.find((i) => i.arn === arn);
+        if (ci) { ci.status = input.status!; updated.push(this.describeInstance(ci)); }
+      }
+      return { containerInstances: updated, failures: [] };
+    });
+    this.ecs.on(PutAttributesCommand).callsFake((input) => {
+      for (const a of input.attributes ?? []) this.instances.find((i) => i.arn === a.targetId)!.attributes.set(a.name!, a.value!);
+      return { attributes: input.attributes };
+    });
+    this.ecs.on(DeleteAttributesCommand).callsFake((input) => {
+      for (const a of input.attributes ?? []) this.instances.find((i) => i.arn === a.targetId)!.attributes.delete(a.name!);
+      return { attributes: input.attributes };
+    });
+    this.ecs.on(ListTasksCommand).callsFake((input) => {
+      if ((input.maxResults ?? 100) > 100) throw new Error('InvalidParameterException: maxResults');
+      const matches = this.tasks.filter((t) => t.containerInstanceArn === input.containerInstance
+        && t.desiredStatus === (input.desiredStatus ?? 'RUNNING'));
+      const { items, nextToken } = this.page(matches.map((t) => t.arn), input.maxResults, input.nextToken);
+      return { taskArns: items, nextToken };
+    });
+    this.ecs.on(DescribeTasksCommand).callsFake((input) => {
+      if ((input.tasks ?? []).length > 100) throw new Error('InvalidParameterException: more than 100 tasks');
+      return {
+        tasks: this.tasks.filter((t) => input.tasks!.includes(t.arn)).map((t) => ({
+          taskArn: t.arn, lastStatus: t.lastStatus, desiredStatus: t.desiredStatus, group: t.group, containerInstanceArn: t.containerInstanceArn,
+        })),
+        failures: [],
+      };
+    });
+    this.ecs.on(StopTaskCommand).callsFake((input) => {
+      const t = this.tasks.find((x) => x.arn === input.task)!;
+      t.desiredStatus = 'STOPPED';
+      t.lastStatus = 'STOPPING';
+      return { task: { taskArn: t.arn } };
+    });
+    this.autoScaling.on(CompleteLifecycleActionCommand).callsFake((input) => this.lifecycle(input.InstanceId!, () => {
+      this.actions.set(input.InstanceId!, { result: input.LifecycleActionResult! });
+      this.groupStates.set(input.InstanceId!, 'Terminating:Proceed');
+    }));
+    this.autoScaling.on(RecordLifecycleActionHeartbeatCommand).callsFake((input) => this.lifecycle(input.InstanceId!, () => {
+      this.heartbeats.push(input.InstanceId!);
+    }));
+    this.autoScaling.on(DescribeAutoScalingGroupsCommand).callsFake(() => ({
+      AutoScalingGroups: [{
+        AutoScalingGroupName: 'prod-capacity',
+        Instances: [...this.groupStates].map(([InstanceId, LifecycleState]) => ({ InstanceId, LifecycleState })),
+      }],
+    }));
+    this.autoScaling.on(DescribeWarmPoolCommand).callsFake(() => ({
+      Instances: [...this.warmPoolStates].map(([InstanceId, LifecycleState]) => ({ InstanceId, LifecycleState })),
+    }));
+  }
+}
