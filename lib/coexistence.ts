@@ -1,0 +1,106 @@
+import { Annotations, Stack } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type { Construct, IConstruct } from 'constructs';
+
+/**
+ * Warning IDs of the coexistence guard. Acknowledge one with
+ * `Annotations.of(scope).acknowledgeWarning(id, reason)` on the construct, its stack or the app.
+ */
+export const COEXISTENCE_WARNINGS = {
+  managedDraining: 'ecs-draining-lifecycle-hook:managedDraining',
+  instanceDrainHook: 'ecs-draining-lifecycle-hook:instanceDrainHook',
+  abandonHook: 'ecs-draining-lifecycle-hook:abandonHook',
+  secondDrainingHook: 'ecs-draining-lifecycle-hook:secondDrainingHook',
+} as const;
+
+const TERMINATING = 'autoscaling:EC2_INSTANCE_TERMINATING';
+
+/**
+ * Registers, on `hook`, a check that runs when the app is synthesized (so it also sees constructs added after the
+ * hook) and warns about every other drain mechanism on the same Auto Scaling group: they race this one.
+ *
+ * Internal: not exported from lib/index.ts.
+ */
+export function addCoexistenceChecks(hook: Construct, autoScalingGroup: autoscaling.IAutoScalingGroup, own: autoscaling.LifecycleHook): void {
+  drainingHooks.set(hook, autoScalingGroup);
+  hook.node.addValidation({
+    validate: () => {
+      for (const warning of findCompetingDrains(hook, autoScalingGroup, own)) {
+        Annotations.of(hook).addWarningV2(warning.id, warning.message);
+      }
+      return [];
+    },
+  });
+}
+
+interface Competitor {
+  readonly id: string;
+  readonly message: string;
+}
+
+/** Every competing drain hook of the group visible in the construct tree. */
+export function findCompetingDrains(hook: Construct, autoScalingGroup: autoscaling.IAutoScalingGroup, own: autoscaling.LifecycleHook): Competitor[] {
+  const stack = Stack.of(hook);
+  const groupKey = JSON.stringify(stack.resolve(autoScalingGroup.autoScalingGroupName));
+  const sameGroup = (group: autoscaling.IAutoScalingGroup | string | unknown, scope: IConstruct) =>
+    group === autoScalingGroup || JSON.stringify(Stack.of(scope).resolve(
+      typeof group === 'string' ? group : (group as autoscaling.IAutoScalingGroup).autoScalingGroupName,
+    )) === groupKey;
+  const ownCfn = own.node.defaultChild;
+  const found: Competitor[] = [];
+
+  for (const c of hook.node.root.node.findAll()) {
+    if (c instanceof ecs.AsgCapacityProvider && sameGroup(c.autoScalingGroup, c) && c.enableManagedDraining !== false) {
+      found.push({
+        id: COEXISTENCE_WARNINGS.managedDraining,
+        message: `ECS managed instance draining is on for capacity provider ${c.node.path} (enableManagedDraining is `
+          + `${c.enableManagedDraining === true ? 'true' : 'not set, and ECS turns it on by default'}): it drains the same instances `
+          + 'as this hook and the two race. Set enableManagedDraining: false on the AsgCapacityProvider.',
+      });
+    }
+    // aws-cdk-lib's InstanceDrainHook: added as '<group>/DrainECSHook' by Cluster.addAutoScalingGroup and
+    // Cluster.addAsgCapacityProvider unless taskDrainTime is 0.
+    if (c.node.id === 'DrainECSHook' && c.node.scope === autoScalingGroup) {
+      found.push({
+        id: COEXISTENCE_WARNINGS.instanceDrainHook,
+        message: `aws-cdk-lib's InstanceDrainHook ${c.node.path} also drains this group, with a Lambda function that `
+          + 'sleeps for at most 15 minutes. Pass taskDrainTime: Duration.seconds(0) in the options of '
+          + 'cluster.addAsgCapacityProvider() or cluster.addAutoScalingGroup() to remove it.',
+      });
+    }
+    if (c instanceof autoscaling.CfnLifecycleHook && c !== ownCfn && c.lifecycleTransition === TERMINATING && c.defaultResult === 'ABANDON'
+      && sameGroup(c.autoScalingGroupName, c)) {
+      found.push({
+        id: COEXISTENCE_WARNINGS.abandonHook,
+        message: `Termination hook ${c.node.path} of this group has defaultResult ABANDON: when it times out, Auto Scaling `
+          + 'skips every other termination hook, including this drain, and terminates the instance with its tasks. Set its '
+          + 'defaultResult to CONTINUE.',
+      });
+    }
+    if (c instanceof autoscaling.CfnAutoScalingGroup && c === (autoScalingGroup.node.defaultChild as unknown)) {
+      const specs = stack.resolve(c.lifecycleHookSpecificationList) as Array<Record<string, unknown>> | undefined;
+      for (const spec of specs ?? []) {
+        if (spec.lifecycleTransition === TERMINATING && spec.defaultResult === 'ABANDON') {
+          found.push({
+            id: COEXISTENCE_WARNINGS.abandonHook,
+            message: `Termination hook ${String(spec.lifecycleHookName)} in the lifecycleHookSpecificationList of ${c.node.path} has `
+              + 'defaultResult ABANDON: when it times out, Auto Scaling skips every other termination hook, including this drain. '
+              + 'Set its defaultResult to CONTINUE.',
+          });
+        }
+      }
+    }
+    const otherGroup = c !== hook ? drainingHooks.get(c) : undefined;
+    if (otherGroup && sameGroup(otherGroup, c)) {
+      found.push({
+        id: COEXISTENCE_WARNINGS.secondDrainingHook,
+        message: `DrainingLifecycleHook ${c.node.path} drains the same group: two drain hooks race each other. Keep one.`,
+      });
+    }
+  }
+  return found;
+}
+
+/** Every DrainingLifecycleHook and its group, to spot two of them on one group. */
+const drainingHooks = new WeakMap<IConstruct, autoscaling.IAutoScalingGroup>();

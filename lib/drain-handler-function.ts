@@ -1,0 +1,31 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+
+/**
+ * The pre-bundled drain handler (built by `npm run bundle` into assets/drain-handler and shipped in the npm
+ * package), so consumers never bundle: no esbuild and no Docker at synth time.
+ *
+ * Internal: not exported from lib/index.ts.
+ */
+export class DrainHandlerFunction extends lambda.Function {
+  constructor(scope: Construct, id: string, props: Omit<lambda.FunctionProps, 'code' | 'handler' | 'runtime'>) {
+    super(scope, id, {
+      ...props,
+      code: lambda.Code.fromAsset(DrainHandlerFunction.assetPath()),
+      handler: 'index.handler',
+      // The newest Node.js runtime: it ships AWS SDK v3, which the bundle keeps external.
+      runtime: lambda.Runtime.NODEJS_24_X,
+    });
+  }
+
+  /** Where the bundled handler lives, both in this repository and in the installed package. */
+  static assetPath(): string {
+    const dir = path.join(__dirname, '..', 'assets', 'drain-handler');
+    if (!fs.existsSync(path.join(dir, 'index.js'))) {
+      throw new Error(`the bundled drain handler is missing at ${dir}: run 'npm run build' in ecs-draining-lifecycle-hook (published packages include it)`);
+    }
+    return dir;
+  }
+}

@@ -1,0 +1,49 @@
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+import type * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { ApiCallScope, ApiCallUse, HANDLER_API_CALLS, type HandlerApiCall, iamActionOf } from './handler-api-calls';
+import { NAG_REASONS, type WildcardResource } from './nag-acknowledgements';
+
+/**
+ * Builds the handler's IAM statements from HANDLER_API_CALLS: one statement per scope, each as narrow as IAM allows.
+ *
+ * Internal: not exported from lib/index.ts.
+ */
+export function drainHandlerStatements(options: {
+  readonly cluster: ecs.ICluster;
+  readonly autoScalingGroup: autoscaling.IAutoScalingGroup;
+  readonly stopsStandaloneTasks: boolean;
+}): { statements: iam.PolicyStatement[]; wildcards: WildcardResource[] } {
+  const { cluster, autoScalingGroup } = options;
+  const calls = HANDLER_API_CALLS.filter((c) => c.use === ApiCallUse.ALWAYS
+    || (c.use === ApiCallUse.STOP_STANDALONE_TASKS && options.stopsStandaloneTasks));
+  const actions = (scope: ApiCallScope) => calls.filter((c: HandlerApiCall) => c.scope === scope).map(iamActionOf);
+  const stack = Stack.of(cluster);
+  const inCluster = (resource: string) => stack.formatArn({
+    service: 'ecs', resource, resourceName: `${cluster.clusterName}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+  });
+  // ecs:cluster is set on every container-instance and task action; the ARN prefix alone would also match a
+  // cluster whose name starts the same way in old-format ARNs.
+  const onlyThisCluster = { ArnEquals: { 'ecs:cluster': cluster.clusterArn } };
+
+  const statements: iam.PolicyStatement[] = [];
+  const wildcards: WildcardResource[] = [];
+  const add = (scope: ApiCallScope, props: Omit<iam.PolicyStatementProps, 'actions'>, wildcardReason?: string) => {
+    const list = actions(scope);
+    if (list.length === 0) return;
+    statements.push(new iam.PolicyStatement({ ...props, actions: list }));
+    if (wildcardReason) wildcards.push(...(props.resources ?? []).map((resource) => ({ resource, reason: wildcardReason })));
+  };
+  // Find the instance's container instance, and the DRAINING ones in a sweep.
+  add(ApiCallScope.CLUSTER, { resources: [cluster.clusterArn] });
+  // Read, drain, mark and list the tasks of this cluster's container instances only.
+  add(ApiCallScope.CONTAINER_INSTANCE, { resources: [inCluster('container-instance')], conditions: onlyThisCluster }, NAG_REASONS.containerInstances);
+  // Read (and, with StandaloneTaskPolicy.STOP, stop) this cluster's tasks only.
+  add(ApiCallScope.TASK, { resources: [inCluster('task')], conditions: onlyThisCluster }, NAG_REASONS.tasks);
+  // Complete and keep alive lifecycle actions of this group only.
+  add(ApiCallScope.AUTO_SCALING_GROUP, { resources: [autoScalingGroup.autoScalingGroupArn] }, NAG_REASONS.autoScalingGroup);
+  // Describe calls support no resource-level permissions: '*' is the only resource IAM accepts for them.
+  add(ApiCallScope.UNSCOPED, { resources: ['*'] }, NAG_REASONS.describeOnly);
+  return { statements, wildcards };
+}

@@ -1,0 +1,429 @@
+import { Duration, Token } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { addCoexistenceChecks } from './coexistence';
+import { DrainHandlerFunction } from './drain-handler-function';
+import { drainHandlerStatements } from './drain-handler-policy';
+import { acknowledgeNagFindings } from './nag-acknowledgements';
+import { StandaloneTaskPolicy } from './standalone-task-policy';
+
+/**
+ * Properties of a {@link DrainingLifecycleHook}.
+ */
+export interface DrainingLifecycleHookProps {
+  /**
+   * The Auto Scaling group whose instances are drained before they terminate. Imported groups work.
+   */
+  readonly autoScalingGroup: autoscaling.IAutoScalingGroup;
+
+  /**
+   * The ECS cluster the group's instances register with. Imported clusters work.
+   */
+  readonly cluster: ecs.ICluster;
+
+  /**
+   * The longest a drain may wait for the instance's tasks to stop. When it runs out, the lifecycle action is completed
+   * with `drainTimeoutResult` and the instance terminates with whatever still runs on it.
+   *
+   * At most 48 hours, and at most 100 × `heartbeatTimeout` (Auto Scaling ends a lifecycle action after either).
+   *
+   * @default Duration.hours(1) - covers the default load balancer deregistration delay (300 s) many times over,
+   *   plus ECS's longest container stop timeout (120 s)
+   */
+  readonly drainTimeout?: Duration;
+
+  /**
+   * The lifecycle hook's heartbeat timeout: how long Auto Scaling waits for a heartbeat or completion before it
+   * applies the hook's default result. The handler sends heartbeats while a drain goes on, so this only matters when
+   * the handler cannot run at all. Between 30 seconds and 2 hours, and at least `sweepInterval` + 2 minutes.
+   *
+   * @default Duration.minutes(10)
+   */
+  readonly heartbeatTimeout?: Duration;
+
+  /**
+   * How a drain that runs out of time ends: the result sent when `drainTimeout` is reached, and the hook's default
+   * result if the lifecycle action ever expires. For a terminating instance both let it terminate; `ABANDON` also
+   * skips any other termination hooks of the group.
+   *
+   * @default autoscaling.DefaultResult.CONTINUE
+   */
+  readonly drainTimeoutResult?: autoscaling.DefaultResult;
+
+  /**
+   * The name of the lifecycle hook.
+   *
+   * @default - CloudFormation generates a unique name
+   */
+  readonly lifecycleHookName?: string;
+
+  /**
+   * How often the safety sweep runs. It re-checks every instance of the group still in Terminating:Wait, so a lost
+   * or failed event never leaves an instance stuck, and it keeps long drains alive with heartbeats.
+   * A whole number of minutes.
+   *
+   * @default Duration.minutes(1)
+   */
+  readonly sweepInterval?: Duration;
+
+  /**
+   * What the drain does with standalone tasks (tasks of no service), which DRAINING does not stop.
+   *
+   * @default StandaloneTaskPolicy.WAIT
+   */
+  readonly standaloneTaskPolicy?: StandaloneTaskPolicy;
+
+  /**
+   * With `StandaloneTaskPolicy.STOP`: how long standalone tasks may run after the drain started before they are
+   * stopped. Must be shorter than `drainTimeout`. Only valid with `StandaloneTaskPolicy.STOP`.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly standaloneTaskGracePeriod?: Duration;
+
+  /**
+   * Set an instance DRAINING as soon as EC2 sends its Spot Instance interruption warning, two minutes before the
+   * instance is reclaimed, so ECS starts replacement tasks early. Warnings for instances of other groups are ignored.
+   *
+   * @default false
+   */
+  readonly drainOnSpotInterruption?: boolean;
+
+  /**
+   * Set a container instance back to ACTIVE when its EC2 instance returns to service from the warm pool, if this
+   * construct drained it when it scaled in to the pool. Without this ECS never places tasks on it again.
+   *
+   * @default true
+   */
+  readonly reactivateWarmPoolInstances?: boolean;
+
+  /**
+   * How long the handler's logs are kept.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * A KMS key to encrypt the dead-letter queue with.
+   *
+   * @default - SQS-managed server-side encryption (SSE-SQS)
+   */
+  readonly deadLetterQueueEncryptionKey?: kms.IKey;
+
+  /**
+   * The CloudWatch namespace of the handler's metrics.
+   *
+   * @default 'EcsDrainingLifecycleHook'
+   */
+  readonly metricsNamespace?: string;
+}
+
+/** Default of {@link DrainingLifecycleHookProps.metricsNamespace}. */
+const DEFAULT_METRICS_NAMESPACE = 'EcsDrainingLifecycleHook';
+/** What the sweep needs on top of its interval to be sure to heartbeat in time (mirrors the handler's margin × 2). */
+const HEARTBEAT_MARGIN = Duration.minutes(2);
+const MAX_DRAIN = Duration.hours(48);
+
+/**
+ * An Auto Scaling termination lifecycle hook that drains the instance's ECS container instance before it
+ * terminates: it sets the container instance to DRAINING, waits until every task on it is STOPPED, then lets the
+ * instance go.
+ *
+ * Event-driven: lifecycle actions and ECS task state changes reach a Lambda function through EventBridge, and a
+ * scheduled sweep catches anything an event missed. Drains may last up to 48 hours; no Lambda invocation waits.
+ */
+export class DrainingLifecycleHook extends Construct {
+  /** The termination lifecycle hook. */
+  public readonly lifecycleHook: autoscaling.ILifecycleHook;
+  /** The name of the termination lifecycle hook. */
+  public readonly lifecycleHookName: string;
+  /** The function that drains instances. */
+  public readonly handler: lambda.IFunction;
+  /** Events that could not be delivered to, or processed by, the handler. */
+  public readonly deadLetterQueue: sqs.IQueue;
+  /** The handler's log group. */
+  public readonly logGroup: logs.ILogGroup;
+  /** The CloudWatch namespace of the handler's metrics. */
+  public readonly metricsNamespace: string;
+
+  private readonly autoScalingGroupName: string;
+
+  constructor(scope: Construct, id: string, props: DrainingLifecycleHookProps) {
+    super(scope, id);
+
+    const drainTimeout = props.drainTimeout ?? Duration.hours(1);
+    const heartbeatTimeout = props.heartbeatTimeout ?? Duration.minutes(10);
+    const sweepInterval = props.sweepInterval ?? Duration.minutes(1);
+    const drainTimeoutResult = props.drainTimeoutResult ?? autoscaling.DefaultResult.CONTINUE;
+    const standaloneTaskPolicy = props.standaloneTaskPolicy ?? StandaloneTaskPolicy.WAIT;
+    const standaloneTaskGracePeriod = props.standaloneTaskGracePeriod ?? Duration.minutes(5);
+    this.metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
+    this.autoScalingGroupName = props.autoScalingGroup.autoScalingGroupName;
+
+    validate(props, { drainTimeout, heartbeatTimeout, sweepInterval, standaloneTaskGracePeriod, standaloneTaskPolicy },
+      this.metricsNamespace);
+
+    const hook = new autoscaling.LifecycleHook(this, 'Resource', {
+      autoScalingGroup: props.autoScalingGroup,
+      lifecycleTransition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
+      heartbeatTimeout,
+      defaultResult: drainTimeoutResult,
+      lifecycleHookName: props.lifecycleHookName,
+      // No notification target: Auto Scaling sends lifecycle events to EventBridge by itself.
+    });
+    this.lifecycleHook = hook;
+    this.lifecycleHookName = hook.lifecycleHookName;
+    addCoexistenceChecks(this, props.autoScalingGroup, hook);
+
+    const deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      retentionPeriod: Duration.days(14),
+      enforceSSL: true,
+      ...(props.deadLetterQueueEncryptionKey
+        ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.deadLetterQueueEncryptionKey }
+        : { encryption: sqs.QueueEncryption.SQS_MANAGED }),
+    });
+    this.deadLetterQueue = deadLetterQueue;
+
+    const logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+    this.logGroup = logGroup;
+
+    const role = new iam.Role(this, 'ServiceRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Drains ECS container instances before Auto Scaling terminates them',
+    });
+    // Logs go to the construct's own log group only (no AWSLambdaBasicExecutionRole with logs:* on every group).
+    logGroup.grantWrite(role);
+    const permissions = drainHandlerStatements({
+      cluster: props.cluster,
+      autoScalingGroup: props.autoScalingGroup,
+      stopsStandaloneTasks: standaloneTaskPolicy === StandaloneTaskPolicy.STOP,
+    });
+    for (const statement of permissions.statements) role.addToPrincipalPolicy(statement);
+
+    const fn = new DrainHandlerFunction(this, 'Handler', {
+      description: 'Drains ECS container instances before Auto Scaling terminates them (ecs-draining-lifecycle-hook)',
+      role,
+      logGroup,
+      // Lambda's native JSON log format: platform lines are JSON too; the handler's own lines are JSON already
+      // (written straight to stdout, so EMF metric lines reach CloudWatch unchanged).
+      loggingFormat: lambda.LoggingFormat.JSON,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      // A sweep of hundreds of instances under ECS throttling may take minutes; a single event takes seconds.
+      timeout: Duration.minutes(5),
+      deadLetterQueue,
+      // Lambda retries a failed asynchronous invocation twice, then sends the event to the dead-letter queue.
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(1),
+      environment: {
+        CLUSTER_NAME: props.cluster.clusterName,
+        CLUSTER_ARN: props.cluster.clusterArn,
+        AUTO_SCALING_GROUP_NAME: props.autoScalingGroup.autoScalingGroupName,
+        LIFECYCLE_HOOK_NAME: this.lifecycleHookName,
+        DRAIN_TIMEOUT_SECONDS: String(drainTimeout.toSeconds()),
+        HEARTBEAT_TIMEOUT_SECONDS: String(heartbeatTimeout.toSeconds()),
+        SWEEP_INTERVAL_SECONDS: String(sweepInterval.toSeconds()),
+        DRAIN_TIMEOUT_RESULT: drainTimeoutResult,
+        STANDALONE_TASK_POLICY: standaloneTaskPolicy,
+        STANDALONE_TASK_GRACE_PERIOD_SECONDS: String(standaloneTaskGracePeriod.toSeconds()),
+        SPOT_INTERRUPTION_DRAINING: String(props.drainOnSpotInterruption ?? false),
+        WARM_POOL_REACTIVATION: String(props.reactivateWarmPoolInstances ?? true),
+        METRICS_NAMESPACE: this.metricsNamespace,
+        // The SDK's standard retry mode backs off on throttling and 5xx; more attempts ride out ECS throttling
+        // when hundreds of instances drain at once. Past them the invocation fails and is retried.
+        AWS_RETRY_MODE: 'standard',
+        AWS_MAX_ATTEMPTS: '8',
+      },
+    });
+    this.handler = fn;
+    acknowledgeNagFindings({ policy: role.node.findChild('DefaultPolicy'), wildcards: permissions.wildcards, fn, deadLetterQueue });
+
+    const target = new targets.LambdaFunction(fn, {
+      deadLetterQueue,
+      retryAttempts: 20,
+      maxEventAge: Duration.hours(1),
+    });
+
+    new events.Rule(this, 'LifecycleActionRule', {
+      description: 'Termination lifecycle actions of this Auto Scaling group and hook',
+      eventPattern: {
+        source: ['aws.autoscaling'],
+        detailType: ['EC2 Instance-terminate Lifecycle Action'],
+        detail: {
+          AutoScalingGroupName: [props.autoScalingGroup.autoScalingGroupName],
+          LifecycleHookName: [this.lifecycleHookName],
+        },
+      },
+      targets: [target],
+    });
+
+    new events.Rule(this, 'TaskStoppedRule', {
+      description: 'Tasks of this cluster that reached STOPPED: their instance may now be drained',
+      eventPattern: {
+        source: ['aws.ecs'],
+        detailType: ['ECS Task State Change'],
+        detail: {
+          clusterArn: [props.cluster.clusterArn],
+          lastStatus: ['STOPPED'],
+        },
+      },
+      targets: [target],
+    });
+
+    new events.Rule(this, 'SweepRule', {
+      description: 'Safety sweep: re-checks instances of this Auto Scaling group in Terminating:Wait',
+      schedule: events.Schedule.rate(sweepInterval),
+      targets: [target],
+    });
+
+    if (props.reactivateWarmPoolInstances ?? true) {
+      new events.Rule(this, 'WarmPoolReturnRule', {
+        description: 'Instances of this Auto Scaling group that return to service from the warm pool',
+        eventPattern: {
+          source: ['aws.autoscaling'],
+          detailType: ['EC2 Instance Launch Successful'],
+          detail: {
+            AutoScalingGroupName: [props.autoScalingGroup.autoScalingGroupName],
+            Origin: ['WarmPool'],
+            Destination: ['AutoScalingGroup'],
+          },
+        },
+        targets: [target],
+      });
+    }
+
+    if (props.drainOnSpotInterruption ?? false) {
+      new events.Rule(this, 'SpotInterruptionRule', {
+        description: 'Spot interruption warnings; the handler ignores instances of other groups',
+        eventPattern: {
+          source: ['aws.ec2'],
+          detailType: ['EC2 Spot Instance Interruption Warning'],
+        },
+        targets: [target],
+      });
+    }
+  }
+
+  /**
+   * A metric the handler emits, with the Auto Scaling group as its dimension.
+   *
+   * @param metricName one of DrainsStarted, DrainsCompleted, DrainTimeouts, DrainDuration, InstancesNotRegistered,
+   *   PrematureCompletionGuards, StandaloneTasksStopped, WarmPoolReactivations, SpotInterruptionDrains, HandlerErrors
+   */
+  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: this.metricsNamespace,
+      metricName,
+      dimensionsMap: { AutoScalingGroupName: this.autoScalingGroupName },
+      statistic: cloudwatch.Stats.SUM,
+      ...props,
+    });
+  }
+
+  /** Drains started (an instance set DRAINING, or found DRAINING). @default - sum over 5 minutes */
+  public metricDrainsStarted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('DrainsStarted', props);
+  }
+
+  /** Drains completed because every task was STOPPED. @default - sum over 5 minutes */
+  public metricDrainsCompleted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('DrainsCompleted', props);
+  }
+
+  /** Drains that reached `drainTimeout` with tasks still running. @default - sum over 5 minutes */
+  public metricDrainTimeouts(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('DrainTimeouts', props);
+  }
+
+  /** Seconds from the drain start to completion. @default - maximum over 5 minutes */
+  public metricDrainDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('DrainDuration', { statistic: cloudwatch.Stats.MAXIMUM, unit: cloudwatch.Unit.SECONDS, ...props });
+  }
+
+  /** Terminating instances that were not registered in the cluster and completed at once. @default - sum over 5 minutes */
+  public metricInstancesNotRegistered(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('InstancesNotRegistered', props);
+  }
+
+  /**
+   * Checks that found runningTasksCount at 0 while tasks were still stopping: each one is a termination that a
+   * count-based drainer would have let through too early. @default - sum over 5 minutes
+   */
+  public metricPrematureCompletionGuards(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('PrematureCompletionGuards', props);
+  }
+
+  /** Handler invocations that failed (they are retried, then dead-lettered). @default - sum over 5 minutes */
+  public metricHandlerErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('HandlerErrors', props);
+  }
+}
+
+interface ResolvedTimes {
+  readonly drainTimeout: Duration;
+  readonly heartbeatTimeout: Duration;
+  readonly sweepInterval: Duration;
+  readonly standaloneTaskGracePeriod: Duration;
+  readonly standaloneTaskPolicy: StandaloneTaskPolicy;
+}
+
+function describe(d: Duration): string {
+  return d.toHumanString();
+}
+
+function validate(props: DrainingLifecycleHookProps, t: ResolvedTimes, metricsNamespace: string): void {
+  const resolved = (d: Duration) => !Token.isUnresolved(d.toSeconds({ integral: false }));
+  if (resolved(t.heartbeatTimeout)) {
+    const s = t.heartbeatTimeout.toSeconds({ integral: false });
+    if (s < 30 || s > 7200 || !Number.isInteger(s)) {
+      throw new Error(`heartbeatTimeout must be a whole number of seconds between 30 seconds and 2 hours, got ${describe(t.heartbeatTimeout)}`);
+    }
+  }
+  if (resolved(t.sweepInterval)) {
+    const s = t.sweepInterval.toSeconds({ integral: false });
+    if (s < 60 || s % 60 !== 0) {
+      throw new Error(`sweepInterval must be a whole number of minutes, at least 1 minute, got ${describe(t.sweepInterval)}`);
+    }
+  }
+  if (resolved(t.heartbeatTimeout) && resolved(t.sweepInterval)) {
+    const min = t.sweepInterval.plus(HEARTBEAT_MARGIN);
+    if (t.heartbeatTimeout.toSeconds() < min.toSeconds()) {
+      throw new Error(`heartbeatTimeout must be at least sweepInterval + 2 minutes (${min.toSeconds()} seconds), so a heartbeat is always sent before the lifecycle action expires; got ${describe(t.heartbeatTimeout)}`);
+    }
+  }
+  if (resolved(t.drainTimeout)) {
+    const s = t.drainTimeout.toSeconds({ integral: false });
+    if (s <= 0 || !Number.isInteger(s) || s > MAX_DRAIN.toSeconds()) {
+      throw new Error(`drainTimeout must be a whole number of seconds, more than 0 and at most 48 hours, got ${describe(t.drainTimeout)}`);
+    }
+    if (resolved(t.heartbeatTimeout) && s > 100 * t.heartbeatTimeout.toSeconds()) {
+      throw new Error(`drainTimeout (${describe(t.drainTimeout)}) must be at most 100 × heartbeatTimeout (${100 * t.heartbeatTimeout.toSeconds()} seconds): Auto Scaling ends a lifecycle action after 100 heartbeat timeouts. Raise heartbeatTimeout to at least ${Math.ceil(s / 100)} seconds`);
+    }
+  }
+  if (props.standaloneTaskGracePeriod !== undefined && t.standaloneTaskPolicy !== StandaloneTaskPolicy.STOP) {
+    throw new Error(`standaloneTaskGracePeriod is only used with StandaloneTaskPolicy.STOP, but standaloneTaskPolicy is ${t.standaloneTaskPolicy}`);
+  }
+  if (t.standaloneTaskPolicy === StandaloneTaskPolicy.STOP && resolved(t.standaloneTaskGracePeriod) && resolved(t.drainTimeout)
+    && t.standaloneTaskGracePeriod.toSeconds() >= t.drainTimeout.toSeconds()) {
+    throw new Error(`standaloneTaskGracePeriod (${describe(t.standaloneTaskGracePeriod)}) must be shorter than drainTimeout (${describe(t.drainTimeout)}), or standalone tasks are never stopped`);
+  }
+  const name = props.lifecycleHookName;
+  if (name !== undefined && !Token.isUnresolved(name) && !/^[A-Za-z0-9\-_/]{1,255}$/.test(name)) {
+    throw new Error(`lifecycleHookName must be 1 to 255 letters, digits, '-', '_' or '/', got '${name}'`);
+  }
+  if (!Token.isUnresolved(metricsNamespace) && !/^[^:$][^$]{0,254}$/.test(metricsNamespace)) {
+    throw new Error(`metricsNamespace must be 1 to 255 characters, not start with ':' and contain no '$', got '${metricsNamespace}'`);
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The single list of AWS API calls the drain handler makes.
+ *
+ * The handler's SDK adapters (lambda/aws-gateways.ts) refuse to send a command that is not listed here, the
+ * construct grants exactly these actions (lib/drain-handler-policy.ts), and the IAM tests evaluate the same list.
+ * The three can therefore not drift apart.
+ *
+ * This module is internal: it is not re-exported from lib/index.ts.
+ */
+
+/** What an IAM statement for a call is scoped to. */
+export enum ApiCallScope {
+  /** The cluster ARN. */
+  CLUSTER = 'CLUSTER',
+  /** Container instances of the cluster (ARN prefix plus the `ecs:cluster` condition). */
+  CONTAINER_INSTANCE = 'CONTAINER_INSTANCE',
+  /** Tasks of the cluster (ARN prefix plus the `ecs:cluster` condition). */
+  TASK = 'TASK',
+  /** The Auto Scaling group ARN. */
+  AUTO_SCALING_GROUP = 'AUTO_SCALING_GROUP',
+  /** Actions that support no resource-level permissions, so `*` is the only possible resource. */
+  UNSCOPED = 'UNSCOPED',
+}
+
+/** When the handler makes a call. */
+export enum ApiCallUse {
+  /** Needed by every configuration. */
+  ALWAYS = 'ALWAYS',
+  /** Only with `StandaloneTaskPolicy.STOP`. */
+  STOP_STANDALONE_TASKS = 'STOP_STANDALONE_TASKS',
+}
+
+export interface HandlerApiCall {
+  /** IAM service prefix. */
+  readonly service: 'ecs' | 'autoscaling';
+  /** API operation name, as in the IAM action and the SDK command (without the `Command` suffix). */
+  readonly operation: string;
+  readonly scope: ApiCallScope;
+  readonly use: ApiCallUse;
+  /** Why the handler needs it. Ends up as a comment in the docs and the IAM tests. */
+  readonly why: string;
+}
+
+export const HANDLER_API_CALLS: readonly HandlerApiCall[] = [
+  {
+    service: 'ecs', operation: 'ListContainerInstances', scope: ApiCallScope.CLUSTER, use: ApiCallUse.ALWAYS,
+    why: 'find the container instance of a terminating EC2 instance, and the DRAINING instances during a sweep',
+  },
+  {
+    service: 'ecs', operation: 'DescribeContainerInstances', scope: ApiCallScope.CONTAINER_INSTANCE, use: ApiCallUse.ALWAYS,
+    why: 'read status, task counts and the drain marker attribute',
+  },
+  {
+    service: 'ecs', operation: 'UpdateContainerInstancesState', scope: ApiCallScope.CONTAINER_INSTANCE, use: ApiCallUse.ALWAYS,
+    why: 'set DRAINING, and ACTIVE again when a drained instance returns from the warm pool',
+  },
+  {
+    service: 'ecs', operation: 'PutAttributes', scope: ApiCallScope.CONTAINER_INSTANCE, use: ApiCallUse.ALWAYS,
+    why: 'record the drain start and last heartbeat on the container instance (the drain state lives in AWS)',
+  },
+  {
+    service: 'ecs', operation: 'DeleteAttributes', scope: ApiCallScope.CONTAINER_INSTANCE, use: ApiCallUse.ALWAYS,
+    why: 'remove the drain marker when a drained instance returns to service from the warm pool',
+  },
+  {
+    service: 'ecs', operation: 'ListTasks', scope: ApiCallScope.CONTAINER_INSTANCE, use: ApiCallUse.ALWAYS,
+    why: 'list every task on the instance, desired RUNNING and desired STOPPED',
+  },
+  {
+    service: 'ecs', operation: 'DescribeTasks', scope: ApiCallScope.TASK, use: ApiCallUse.ALWAYS,
+    why: 'read lastStatus: an instance is drained only when every task on it is STOPPED',
+  },
+  {
+    service: 'ecs', operation: 'StopTask', scope: ApiCallScope.TASK, use: ApiCallUse.STOP_STANDALONE_TASKS,
+    why: 'stop standalone tasks after the grace period (DRAINING never stops them)',
+  },
+  {
+    service: 'autoscaling', operation: 'CompleteLifecycleAction', scope: ApiCallScope.AUTO_SCALING_GROUP, use: ApiCallUse.ALWAYS,
+    why: 'let the instance terminate once it is drained, not registered, or out of time',
+  },
+  {
+    service: 'autoscaling', operation: 'RecordLifecycleActionHeartbeat', scope: ApiCallScope.AUTO_SCALING_GROUP, use: ApiCallUse.ALWAYS,
+    why: 'keep the lifecycle action alive while tasks are still stopping',
+  },
+  {
+    service: 'autoscaling', operation: 'DescribeAutoScalingGroups', scope: ApiCallScope.UNSCOPED, use: ApiCallUse.ALWAYS,
+    why: 'the sweep finds instances in Terminating:Wait; Spot warnings are matched to the group',
+  },
+  {
+    service: 'autoscaling', operation: 'DescribeWarmPool', scope: ApiCallScope.UNSCOPED, use: ApiCallUse.ALWAYS,
+    why: 'the sweep completes warm-pool instances in Warmed:Terminating:Wait whose event was lost',
+  },
+];
+
+/** The IAM action of a call, e.g. `ecs:ListTasks`. */
+export function iamActionOf(call: HandlerApiCall): string {
+  return `${call.service}:${call.operation}`;
+}

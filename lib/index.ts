@@ -1,0 +1,2 @@
+export * from './draining-lifecycle-hook';
+export * from './standalone-task-policy';

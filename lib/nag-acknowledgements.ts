@@ -1,0 +1,72 @@
+import { Aspects, type IAspect, Stack, Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+
+/**
+ * The cdk-nag findings this construct acknowledges, each with its specific reason. They are recorded with
+ * aws-cdk-lib's own `Validations.of(scope).acknowledge()`, which cdk-nag 3 reads, so the construct does not depend
+ * on cdk-nag. Listed in the README; test/lib/nag.test.ts fails on any other finding.
+ *
+ * Internal: not exported from lib/index.ts.
+ */
+export const NAG_REASONS = {
+  containerInstances: 'container-instance/<cluster>/*: container instance IDs are not known at deploy time; the '
+    + 'ARN prefix and the ecs:cluster condition keep every action to this cluster.',
+  tasks: 'task/<cluster>/*: task IDs are not known at deploy time; the ARN prefix and the ecs:cluster condition keep '
+    + 'every action to this cluster.',
+  autoScalingGroup: 'The `*` in the Auto Scaling group ARN is the group ID that CloudFormation assigns; the ARN names '
+    + 'this group only.',
+  describeOnly: '`*` only for autoscaling:DescribeAutoScalingGroups and autoscaling:DescribeWarmPool, which support no '
+    + 'resource-level permissions (Service Authorization Reference).',
+  redrive: 'This queue is itself the dead-letter queue (of the rules\' targets and of the function\'s failed '
+    + 'asynchronous invocations): there is no further queue to redrive to.',
+  asyncDestination: 'Failed asynchronous invocations go to the function\'s dead-letter queue (DeadLetterConfig), '
+    + 'after Lambda\'s two retries; the safety sweep re-checks the instance in any case.',
+  tracing: 'Structured JSON logs and CloudWatch metrics (EMF) cover the handler; active X-Ray tracing would add cost '
+    + 'and an xray:* statement on `*` for short, event-driven invocations.',
+} as const;
+
+/** A wildcard resource of the handler's policy, and why it is acceptable. */
+export interface WildcardResource {
+  readonly resource: string;
+  readonly reason: string;
+}
+
+/** cdk-nag's rendering of a CloudFormation value in a finding ID (Ref → <X>, GetAtt → <X.Attr>, Join → text). */
+export function flattenForNag(value: unknown): string {
+  if (value === undefined) return '';
+  if (typeof value === 'string') return value.replace(/\$\{/g, '<').replace(/}/g, '>');
+  const v = value as Record<string, any>;
+  if (v['Fn::Join']) return (v['Fn::Join'][1] as unknown[]).map(flattenForNag).join(v['Fn::Join'][0]);
+  if (v['Fn::Sub']) return flattenForNag(v['Fn::Sub']);
+  if (v['Fn::GetAtt']) return `<${flattenForNag(v['Fn::GetAtt'][0])}.${flattenForNag(v['Fn::GetAtt'][1])}>`;
+  if (v['Fn::ImportValue']) return flattenForNag(v['Fn::ImportValue']);
+  if (v.Ref) return `<${flattenForNag(v.Ref)}>`;
+  return JSON.stringify(value);
+}
+
+/** Acknowledges each wildcard-resource finding (AwsSolutions-IAM5) by its exact ID, once tokens can be resolved. */
+class AcknowledgeWildcards implements IAspect {
+  private done = false;
+  constructor(private readonly policy: IConstruct, private readonly wildcards: readonly WildcardResource[]) {}
+
+  visit(node: IConstruct): void {
+    if (this.done || node !== this.policy) return;
+    this.done = true;
+    const stack = Stack.of(this.policy);
+    for (const { resource, reason } of this.wildcards) {
+      Validations.of(this.policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flattenForNag(stack.resolve(resource))}]`, reason });
+    }
+  }
+}
+
+export function acknowledgeNagFindings(parts: {
+  readonly policy: IConstruct;
+  readonly wildcards: readonly WildcardResource[];
+  readonly fn: IConstruct;
+  readonly deadLetterQueue: IConstruct;
+}): void {
+  Aspects.of(parts.policy).add(new AcknowledgeWildcards(parts.policy, parts.wildcards));
+  Validations.of(parts.deadLetterQueue).acknowledge({ id: 'Serverless-SQSRedrivePolicy', reason: NAG_REASONS.redrive });
+  Validations.of(parts.fn).acknowledge({ id: 'Serverless-LambdaAsyncFailureDestination', reason: NAG_REASONS.asyncDestination });
+  Validations.of(parts.fn).acknowledge({ id: 'Serverless-LambdaTracing', reason: NAG_REASONS.tracing });
+}

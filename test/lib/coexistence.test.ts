@@ -1,0 +1,118 @@
+import { App, Annotations as CoreAnnotations, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { DrainingLifecycleHook } from '../../lib';
+import { COEXISTENCE_WARNINGS } from '../../lib/coexistence';
+
+function setup() {
+  const stack = new Stack(new App(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, maxAzs: 1 });
+  const cluster = new ecs.Cluster(stack, 'Cluster', { vpc });
+  const group = (id: string) => new autoscaling.AutoScalingGroup(stack, id, {
+    vpc, instanceType: new ec2.InstanceType('t3.small'), machineImage: ecs.EcsOptimizedImage.amazonLinux2023(),
+  });
+  const asg = group('Asg');
+  return { stack, cluster, asg, group };
+}
+
+/** The coexistence warnings on the construct, by id. */
+function warnings(stack: Stack): string[] {
+  return Annotations.fromStack(stack).findWarning('/Test/DrainHook', Match.stringLikeRegexp('.*'))
+    .map((w) => String(w.entry.data)).filter((m) => m.includes('ecs-draining-lifecycle-hook:'))
+    .map((m) => /\[ack: (ecs-draining-lifecycle-hook:[A-Za-z]+)\]/.exec(m)?.[1] ?? m);
+}
+
+/**
+ * aws-cdk-lib 2.276 dropped `taskDrainTime` and `Cluster.addAutoScalingGroup` from its TypeScript types, but both still
+ * work at runtime, and users' existing code still calls them: the guard must see what they create.
+ */
+const noCdkDrainHook = { spotInstanceDraining: false, taskDrainTime: Duration.seconds(0) };
+function addAutoScalingGroup(cluster: ecs.Cluster, group: autoscaling.AutoScalingGroup, options?: object): void {
+  (cluster as unknown as { addAutoScalingGroup(g: autoscaling.AutoScalingGroup, o?: object): void }).addAutoScalingGroup(group, options);
+}
+
+test('a capacity provider with managed draining left at its default: warned, naming it and the fix', () => {
+  const { stack, cluster, asg } = setup();
+  new DrainingLifecycleHook(stack, 'DrainHook', { autoScalingGroup: asg, cluster });
+  cluster.addAsgCapacityProvider(new ecs.AsgCapacityProvider(stack, 'Cp', { autoScalingGroup: asg, enableManagedTerminationProtection: false }), noCdkDrainHook);
+  expect(warnings(stack)).toEqual([COEXISTENCE_WARNINGS.managedDraining]);
+  const message = String(Annotations.fromStack(stack).findWarning('/Test/DrainHook', Match.anyValue())[0].entry.data);
+  expect(message).toMatch(/capacity provider Test\/Cp .*not set, and ECS turns it on by default.*enableManagedDraining: false/);
+});
+
+test('managed draining explicitly on: warned; off: not', () => {
+  const on = setup();
+  new DrainingLifecycleHook(on.stack, 'DrainHook', { autoScalingGroup: on.asg, cluster: on.cluster });
+  on.cluster.addAsgCapacityProvider(new ecs.AsgCapacityProvider(on.stack, 'Cp', { autoScalingGroup: on.asg, enableManagedDraining: true, enableManagedTerminationProtection: false }));
+  expect(warnings(on.stack)).toEqual([COEXISTENCE_WARNINGS.managedDraining]);
+
+  const off = setup();
+  new DrainingLifecycleHook(off.stack, 'DrainHook', { autoScalingGroup: off.asg, cluster: off.cluster });
+  off.cluster.addAsgCapacityProvider(new ecs.AsgCapacityProvider(off.stack, 'Cp', { autoScalingGroup: off.asg, enableManagedDraining: false, enableManagedTerminationProtection: false }), noCdkDrainHook);
+  expect(warnings(off.stack)).toEqual([]);
+});
+
+test('aws-cdk-lib\'s InstanceDrainHook from addAsgCapacityProvider or addAutoScalingGroup: warned; taskDrainTime 0: not', () => {
+  const viaProvider = setup();
+  new DrainingLifecycleHook(viaProvider.stack, 'DrainHook', { autoScalingGroup: viaProvider.asg, cluster: viaProvider.cluster });
+  viaProvider.cluster.addAsgCapacityProvider(new ecs.AsgCapacityProvider(viaProvider.stack, 'Cp', { autoScalingGroup: viaProvider.asg, enableManagedDraining: false, enableManagedTerminationProtection: false }));
+  expect(warnings(viaProvider.stack)).toEqual([COEXISTENCE_WARNINGS.instanceDrainHook]);
+
+  const viaGroup = setup();
+  addAutoScalingGroup(viaGroup.cluster, viaGroup.asg);
+  new DrainingLifecycleHook(viaGroup.stack, 'DrainHook', { autoScalingGroup: viaGroup.asg, cluster: viaGroup.cluster });
+  expect(warnings(viaGroup.stack)).toEqual([COEXISTENCE_WARNINGS.instanceDrainHook]);
+
+  const zero = setup();
+  addAutoScalingGroup(zero.cluster, zero.asg, noCdkDrainHook);
+  new DrainingLifecycleHook(zero.stack, 'DrainHook', { autoScalingGroup: zero.asg, cluster: zero.cluster });
+  expect(warnings(zero.stack)).toEqual([]);
+});
+
+test('another termination hook with ABANDON on this group: warned; CONTINUE, a launch hook, or another group: not', () => {
+  const { stack, cluster, asg, group } = setup();
+  new DrainingLifecycleHook(stack, 'DrainHook', { autoScalingGroup: asg, cluster });
+  asg.addLifecycleHook('Abandon', { lifecycleTransition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING, defaultResult: autoscaling.DefaultResult.ABANDON });
+  asg.addLifecycleHook('Continue', { lifecycleTransition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING, defaultResult: autoscaling.DefaultResult.CONTINUE });
+  asg.addLifecycleHook('Launch', { lifecycleTransition: autoscaling.LifecycleTransition.INSTANCE_LAUNCHING, defaultResult: autoscaling.DefaultResult.ABANDON });
+  group('Other').addLifecycleHook('OtherAbandon', { lifecycleTransition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING, defaultResult: autoscaling.DefaultResult.ABANDON });
+  expect(warnings(stack)).toEqual([COEXISTENCE_WARNINGS.abandonHook]);
+  expect(String(Annotations.fromStack(stack).findWarning('/Test/DrainHook', Match.anyValue())[0].entry.data)).toMatch(/Test\/Asg\/LifecycleHookAbandon\/Resource .*Set its defaultResult to CONTINUE/);
+});
+
+test('this construct\'s own hook with drainTimeoutResult ABANDON is not reported as a competitor', () => {
+  const { stack, cluster, asg } = setup();
+  new DrainingLifecycleHook(stack, 'DrainHook', { autoScalingGroup: asg, cluster, drainTimeoutResult: autoscaling.DefaultResult.ABANDON });
+  expect(warnings(stack)).toEqual([]);
+});
+
+test('two DrainingLifecycleHooks on one group: warned; on two groups: not', () => {
+  const same = setup();
+  new DrainingLifecycleHook(same.stack, 'DrainHook', { autoScalingGroup: same.asg, cluster: same.cluster });
+  new DrainingLifecycleHook(same.stack, 'DrainHook2', { autoScalingGroup: same.asg, cluster: same.cluster });
+  expect(warnings(same.stack)).toEqual([COEXISTENCE_WARNINGS.secondDrainingHook]);
+
+  const two = setup();
+  new DrainingLifecycleHook(two.stack, 'DrainHook', { autoScalingGroup: two.asg, cluster: two.cluster });
+  new DrainingLifecycleHook(two.stack, 'DrainHook2', { autoScalingGroup: two.group('B'), cluster: two.cluster });
+  expect(warnings(two.stack)).toEqual([]);
+});
+
+test('an imported group with a capacity provider on another group: no false positive', () => {
+  const { stack, cluster, asg } = setup();
+  new DrainingLifecycleHook(stack, 'DrainHook', {
+    autoScalingGroup: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Imported', 'some-other-group'), cluster,
+  });
+  cluster.addAsgCapacityProvider(new ecs.AsgCapacityProvider(stack, 'Cp', { autoScalingGroup: asg, enableManagedTerminationProtection: false }));
+  expect(warnings(stack)).toEqual([]);
+});
+
+test('acknowledged, as the README shows: not reported', () => {
+  const { stack, cluster, asg } = setup();
+  const hook = new DrainingLifecycleHook(stack, 'DrainHook', { autoScalingGroup: asg, cluster });
+  cluster.addAsgCapacityProvider(new ecs.AsgCapacityProvider(stack, 'Cp', { autoScalingGroup: asg, enableManagedTerminationProtection: false }), noCdkDrainHook);
+  CoreAnnotations.of(hook).acknowledgeWarning('ecs-draining-lifecycle-hook:managedDraining', 'managed draining is off in the account');
+  expect(warnings(stack)).toEqual([]);
+});

@@ -1,0 +1,345 @@
+import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { DrainingLifecycleHook, type DrainingLifecycleHookProps, StandaloneTaskPolicy } from '../../lib';
+import { ApiCallUse, HANDLER_API_CALLS, iamActionOf } from '../../lib/handler-api-calls';
+
+const ENV = { account: '123456789012', region: 'eu-west-1' };
+
+/** A stack with an imported group and cluster: names and ARNs are plain strings, so assertions stay literal. */
+function importedStack(props: Partial<DrainingLifecycleHookProps> = {}) {
+  const stack = new Stack(new App(), 'Test', { env: ENV });
+  const hook = new DrainingLifecycleHook(stack, 'DrainHook', {
+    autoScalingGroup: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Asg', 'my-asg'),
+    cluster: ecs.Cluster.fromClusterAttributes(stack, 'Cluster', {
+      clusterName: 'prod', vpc: ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-1', availabilityZones: ['eu-west-1a'] }),
+    }),
+    ...props,
+  });
+  return { stack, hook, template: Template.fromStack(stack) };
+}
+
+const CLUSTER_ARN = 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod';
+/** Imported resources build their ARNs with the partition as a token. */
+const arn = (rest: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, rest]] });
+const IMPORTED_CLUSTER_ARN = arn(':ecs:eu-west-1:123456789012:cluster/prod');
+const ASG_ARN = arn(':autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/my-asg');
+const HOOK_REF = { Ref: expect.stringMatching(/^DrainHook/) };
+
+function envOf(template: Template): Record<string, unknown> {
+  const fns = template.findResources('AWS::Lambda::Function');
+  expect(Object.keys(fns)).toHaveLength(1);
+  return Object.values(fns)[0].Properties.Environment.Variables;
+}
+
+function ecsAndAutoscalingActions(template: Template): string[] {
+  const actions: string[] = [];
+  for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+    for (const s of policy.Properties.PolicyDocument.Statement) actions.push(...[s.Action].flat());
+  }
+  return actions.filter((a) => /^(ecs|autoscaling|ec2):/.test(a)).sort();
+}
+
+describe('defaults', () => {
+  const { template } = importedStack();
+
+  test('one termination lifecycle hook: 10 minute heartbeat, CONTINUE, no notification target', () => {
+    template.resourceCountIs('AWS::AutoScaling::LifecycleHook', 1);
+    template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', {
+      AutoScalingGroupName: 'my-asg',
+      LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+      HeartbeatTimeout: 600,
+      DefaultResult: 'CONTINUE',
+      NotificationTargetARN: Match.absent(),
+      RoleARN: Match.absent(),
+      LifecycleHookName: Match.absent(),
+    });
+  });
+
+  test('the handler\'s environment pins every default', () => {
+    expect(envOf(template)).toEqual({
+      CLUSTER_NAME: 'prod',
+      CLUSTER_ARN: IMPORTED_CLUSTER_ARN,
+      AUTO_SCALING_GROUP_NAME: 'my-asg',
+      LIFECYCLE_HOOK_NAME: HOOK_REF,
+      DRAIN_TIMEOUT_SECONDS: '3600',
+      HEARTBEAT_TIMEOUT_SECONDS: '600',
+      SWEEP_INTERVAL_SECONDS: '60',
+      DRAIN_TIMEOUT_RESULT: 'CONTINUE',
+      STANDALONE_TASK_POLICY: 'WAIT',
+      STANDALONE_TASK_GRACE_PERIOD_SECONDS: '300',
+      SPOT_INTERRUPTION_DRAINING: 'false',
+      WARM_POOL_REACTIVATION: 'true',
+      METRICS_NAMESPACE: 'EcsDrainingLifecycleHook',
+      AWS_RETRY_MODE: 'standard',
+      AWS_MAX_ATTEMPTS: '8',
+    });
+  });
+
+  test('the function: Node.js 24 on arm64, 5 minutes, 256 MB, its own log group, a dead-letter queue', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      Timeout: 300,
+      MemorySize: 256,
+      LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: Match.stringLikeRegexp('^DrainHookLogGroup') } },
+      DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DrainHookDeadLetterQueue'), 'Arn'] } },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 });
+  });
+
+  test('logs kept for one month', () => {
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  test('the dead-letter queue: SSE-SQS, 14 days, SSL only', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  test('lifecycle rule: this group and this hook only', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': ['aws.autoscaling'],
+        'detail-type': ['EC2 Instance-terminate Lifecycle Action'],
+        'detail': { AutoScalingGroupName: ['my-asg'], LifecycleHookName: [{ Ref: Match.stringLikeRegexp('^DrainHook') }] },
+      },
+    });
+  });
+
+  test('task rule: tasks of this cluster that reached STOPPED', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { 'source': ['aws.ecs'], 'detail-type': ['ECS Task State Change'], 'detail': { clusterArn: [IMPORTED_CLUSTER_ARN], lastStatus: ['STOPPED'] } },
+    });
+  });
+
+  test('sweep every minute', () => {
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
+  });
+
+  test('warm pool return rule on, spot rule off', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': ['aws.autoscaling'], 'detail-type': ['EC2 Instance Launch Successful'],
+        'detail': { AutoScalingGroupName: ['my-asg'], Origin: ['WarmPool'], Destination: ['AutoScalingGroup'] },
+      },
+    });
+    template.resourcePropertiesCountIs('AWS::Events::Rule', { EventPattern: { source: ['aws.ec2'] } }, 0);
+    template.resourceCountIs('AWS::Events::Rule', 4);
+  });
+
+  test('every rule targets the one function, with a dead-letter queue and a retry policy', () => {
+    const rules = Object.values(template.findResources('AWS::Events::Rule'));
+    for (const rule of rules) {
+      expect(rule.Properties.Targets).toEqual([expect.objectContaining({
+        Arn: { 'Fn::GetAtt': [expect.stringMatching(/^DrainHookHandler/), 'Arn'] },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [expect.stringMatching(/^DrainHookDeadLetterQueue/), 'Arn'] } },
+        RetryPolicy: { MaximumRetryAttempts: 20, MaximumEventAgeInSeconds: 3600 },
+      })]);
+    }
+  });
+});
+
+describe('permissions', () => {
+  const statementsOf = (template: Template) => Object.values(template.findResources('AWS::IAM::Policy'))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement);
+
+  test('one scoped statement per intent', () => {
+    const statements = statementsOf(importedStack().template);
+    const cond = { ArnEquals: { 'ecs:cluster': IMPORTED_CLUSTER_ARN } };
+    expect(statements).toEqual(expect.arrayContaining([
+      { Effect: 'Allow', Action: 'ecs:ListContainerInstances', Resource: IMPORTED_CLUSTER_ARN },
+      {
+        Effect: 'Allow',
+        Action: ['ecs:DescribeContainerInstances', 'ecs:UpdateContainerInstancesState', 'ecs:PutAttributes', 'ecs:DeleteAttributes', 'ecs:ListTasks'],
+        Resource: arn(':ecs:eu-west-1:123456789012:container-instance/prod/*'),
+        Condition: cond,
+      },
+      { Effect: 'Allow', Action: 'ecs:DescribeTasks', Resource: arn(':ecs:eu-west-1:123456789012:task/prod/*'), Condition: cond },
+      { Effect: 'Allow', Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'], Resource: ASG_ARN },
+      { Effect: 'Allow', Action: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeWarmPool'], Resource: '*' },
+      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [expect.stringMatching(/^DrainHookLogGroup/), 'Arn'] } },
+    ]));
+  });
+
+  test('exactly the calls in HANDLER_API_CALLS, and StopTask only with StandaloneTaskPolicy.STOP', () => {
+    const always = HANDLER_API_CALLS.filter((c) => c.use === ApiCallUse.ALWAYS).map(iamActionOf).sort();
+    expect(ecsAndAutoscalingActions(importedStack().template)).toEqual(always);
+    expect(ecsAndAutoscalingActions(importedStack({ standaloneTaskPolicy: StandaloneTaskPolicy.IGNORE }).template)).toEqual(always);
+    expect(ecsAndAutoscalingActions(importedStack({ standaloneTaskPolicy: StandaloneTaskPolicy.STOP }).template))
+      .toEqual([...always, 'ecs:StopTask'].sort());
+  });
+
+  test('no managed policy: no logs:* on every log group', () => {
+    const roles = importedStack().template.findResources('AWS::IAM::Role');
+    expect(Object.values(roles).map((r) => r.Properties.ManagedPolicyArns)).toEqual([undefined]);
+  });
+});
+
+describe('options', () => {
+  test('every option lands where it matters', () => {
+    const key = (stack: Stack) => new kms.Key(stack, 'Key');
+    const stack = new Stack(new App(), 'Test', { env: ENV });
+    new DrainingLifecycleHook(stack, 'DrainHook', {
+      autoScalingGroup: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Asg', 'my-asg'),
+      cluster: ecs.Cluster.fromClusterArn(stack, 'Cluster', CLUSTER_ARN),
+      drainTimeout: Duration.hours(6),
+      heartbeatTimeout: Duration.minutes(30),
+      drainTimeoutResult: autoscaling.DefaultResult.ABANDON,
+      lifecycleHookName: 'drain-ecs',
+      sweepInterval: Duration.minutes(5),
+      standaloneTaskPolicy: StandaloneTaskPolicy.STOP,
+      standaloneTaskGracePeriod: Duration.minutes(20),
+      drainOnSpotInterruption: true,
+      reactivateWarmPoolInstances: false,
+      logRetention: logs.RetentionDays.ONE_YEAR,
+      deadLetterQueueEncryptionKey: key(stack),
+      metricsNamespace: 'Platform/Drain',
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { LifecycleHookName: 'drain-ecs', HeartbeatTimeout: 1800, DefaultResult: 'ABANDON' });
+    expect(envOf(template)).toMatchObject({
+      LIFECYCLE_HOOK_NAME: HOOK_REF, DRAIN_TIMEOUT_SECONDS: '21600', HEARTBEAT_TIMEOUT_SECONDS: '1800', SWEEP_INTERVAL_SECONDS: '300',
+      DRAIN_TIMEOUT_RESULT: 'ABANDON', STANDALONE_TASK_POLICY: 'STOP', STANDALONE_TASK_GRACE_PERIOD_SECONDS: '1200',
+      SPOT_INTERRUPTION_DRAINING: 'true', WARM_POOL_REACTIVATION: 'false', METRICS_NAMESPACE: 'Platform/Drain',
+    });
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
+    template.hasResourceProperties('AWS::Events::Rule', { EventPattern: { 'source': ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning'] } });
+    template.resourcePropertiesCountIs('AWS::Events::Rule', { EventPattern: { 'detail-type': ['EC2 Instance Launch Successful'] } }, 0);
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+    template.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] }, SqsManagedSseEnabled: Match.absent() });
+    expect(template.toJSON()).toMatchSnapshot();
+  });
+});
+
+describe('validation', () => {
+  test.each<[string, Partial<DrainingLifecycleHookProps>, RegExp]>([
+    ['heartbeat below 30 s', { heartbeatTimeout: Duration.seconds(10) }, /heartbeatTimeout must be a whole number of seconds between 30 seconds and 2 hours, got 10 seconds/],
+    ['heartbeat above 2 h', { heartbeatTimeout: Duration.hours(3) }, /heartbeatTimeout must be .* got 3 hours/],
+    ['heartbeat not whole seconds', { heartbeatTimeout: Duration.millis(200_500) }, /heartbeatTimeout must be a whole number of seconds/],
+    ['sweep of 90 s', { sweepInterval: Duration.seconds(90) }, /sweepInterval must be a whole number of minutes, at least 1 minute, got 1 minute 30 seconds/],
+    ['sweep of 30 s', { sweepInterval: Duration.seconds(30) }, /sweepInterval must be .* got 30 seconds/],
+    ['heartbeat too close to the sweep', { heartbeatTimeout: Duration.minutes(2) }, /heartbeatTimeout must be at least sweepInterval \+ 2 minutes \(180 seconds\).*got 2 minutes/],
+    ['drain over 48 h', { drainTimeout: Duration.hours(49), heartbeatTimeout: Duration.hours(2) }, /drainTimeout must be .* at most 48 hours, got 2 days 1 hour/],
+    ['drain of 0', { drainTimeout: Duration.seconds(0) }, /drainTimeout must be a whole number of seconds, more than 0/],
+    ['drain over 100 heartbeats', { drainTimeout: Duration.hours(20) }, /drainTimeout \(20 hours\) must be at most 100 × heartbeatTimeout \(60000 seconds\).*at least 720 seconds/],
+    ['grace without STOP', { standaloneTaskGracePeriod: Duration.minutes(1) }, /standaloneTaskGracePeriod is only used with StandaloneTaskPolicy.STOP, but standaloneTaskPolicy is WAIT/],
+    ['grace not shorter than the drain', { standaloneTaskPolicy: StandaloneTaskPolicy.STOP, standaloneTaskGracePeriod: Duration.hours(1) }, /standaloneTaskGracePeriod \(1 hour\) must be shorter than drainTimeout \(1 hour\)/],
+    ['bad hook name', { lifecycleHookName: 'drain hook!' }, /lifecycleHookName must be 1 to 255 letters, digits, '-', '_' or '\/', got 'drain hook!'/],
+    ['bad namespace', { metricsNamespace: 'a$b' }, /metricsNamespace must be/],
+  ])('%s', (_, props, message) => {
+    expect(() => importedStack(props)).toThrow(message);
+  });
+
+  test('the limits themselves are accepted', () => {
+    expect(() => importedStack({ heartbeatTimeout: Duration.hours(2), drainTimeout: Duration.hours(48) })).not.toThrow();
+    expect(() => importedStack({ heartbeatTimeout: Duration.minutes(3), drainTimeout: Duration.minutes(300) })).not.toThrow();
+  });
+
+  test('unresolved tokens are not validated at synth', () => {
+    const stack = new Stack(new App(), 'Test', { env: ENV });
+    const name = new CfnParameter(stack, 'HookName').valueAsString;
+    new DrainingLifecycleHook(stack, 'DrainHook', {
+      autoScalingGroup: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Asg', 'my-asg'),
+      cluster: ecs.Cluster.fromClusterArn(stack, 'Cluster', CLUSTER_ARN),
+      lifecycleHookName: name,
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::AutoScaling::LifecycleHook', { LifecycleHookName: { Ref: 'HookName' } });
+  });
+});
+
+describe('with resources defined in the stack', () => {
+  function realStack() {
+    const stack = new Stack(new App(), 'Test', { env: ENV });
+    const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, maxAzs: 1 });
+    const cluster = new ecs.Cluster(stack, 'Cluster', { vpc });
+    const group = (id: string) => new autoscaling.AutoScalingGroup(stack, id, {
+      vpc, instanceType: new ec2.InstanceType('t3.small'), machineImage: ecs.EcsOptimizedImage.amazonLinux2023(),
+    });
+    return { stack, cluster, group };
+  }
+
+  test('two hooks on two groups: each rule and policy points at its own group', () => {
+    const { stack, cluster, group } = realStack();
+    const a = group('A');
+    const b = group('B');
+    new DrainingLifecycleHook(stack, 'DrainA', { autoScalingGroup: a, cluster });
+    new DrainingLifecycleHook(stack, 'DrainB', { autoScalingGroup: b, cluster });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::AutoScaling::LifecycleHook', 2);
+    template.resourceCountIs('AWS::Lambda::Function', 2);
+    for (const [id, asg] of [['DrainA', a], ['DrainB', b]] as const) {
+      const asgRef = stack.resolve(asg.autoScalingGroupName);
+      template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { AutoScalingGroupName: asgRef });
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: { detail: { AutoScalingGroupName: [asgRef], LifecycleHookName: [{ Ref: Match.stringLikeRegexp(`^${id}`) }] } },
+      });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ AUTO_SCALING_GROUP_NAME: asgRef, LIFECYCLE_HOOK_NAME: { Ref: Match.stringLikeRegexp(`^${id}`) } }) },
+      });
+    }
+    expect(template.toJSON()).toMatchSnapshot();
+  });
+
+  test('a cluster defined in the stack: cluster ARN from GetAtt, resources by its name', () => {
+    const { stack, cluster, group } = realStack();
+    new DrainingLifecycleHook(stack, 'DrainHook', { autoScalingGroup: group('A'), cluster });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Action: 'ecs:DescribeTasks',
+          Condition: { ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': [Match.stringLikeRegexp('^Cluster'), 'Arn'] } } },
+        })]),
+      },
+    });
+  });
+});
+
+describe('public surface', () => {
+  const { stack, hook, template } = importedStack({ drainOnSpotInterruption: true });
+
+  test('construct IDs are part of the contract', () => {
+    expect(hook.node.children.map((c) => c.node.id)).toEqual([
+      'Resource', 'DeadLetterQueue', 'LogGroup', 'ServiceRole', 'Handler',
+      'LifecycleActionRule', 'TaskStoppedRule', 'SweepRule', 'WarmPoolReturnRule', 'SpotInterruptionRule',
+    ]);
+  });
+
+  test('attributes', () => {
+    expect(stack.resolve(hook.lifecycleHookName)).toEqual({ Ref: expect.stringMatching(/^DrainHook/) });
+    expect(hook.lifecycleHook).toBeDefined();
+    expect(stack.resolve(hook.handler.functionArn)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^DrainHookHandler/), 'Arn'] });
+    expect(stack.resolve(hook.deadLetterQueue.queueArn)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^DrainHookDeadLetterQueue/), 'Arn'] });
+    expect(stack.resolve(hook.logGroup.logGroupName)).toEqual({ Ref: expect.stringMatching(/^DrainHookLogGroup/) });
+    expect(hook.metricsNamespace).toBe('EcsDrainingLifecycleHook');
+  });
+
+  test.each([
+    ['metricDrainsStarted', 'DrainsStarted', 'Sum'],
+    ['metricDrainsCompleted', 'DrainsCompleted', 'Sum'],
+    ['metricDrainTimeouts', 'DrainTimeouts', 'Sum'],
+    ['metricDrainDuration', 'DrainDuration', 'Maximum'],
+    ['metricInstancesNotRegistered', 'InstancesNotRegistered', 'Sum'],
+    ['metricPrematureCompletionGuards', 'PrematureCompletionGuards', 'Sum'],
+    ['metricHandlerErrors', 'HandlerErrors', 'Sum'],
+  ] as const)('%s', (method, metricName, statistic) => {
+    const metric = hook[method]();
+    expect(metric.namespace).toBe('EcsDrainingLifecycleHook');
+    expect(metric.metricName).toBe(metricName);
+    expect(metric.statistic).toBe(statistic);
+    expect(metric.period.toSeconds()).toBe(300);
+    expect(stack.resolve(metric.dimensions)).toEqual({ AutoScalingGroupName: 'my-asg' });
+  });
+
+  test('snapshot', () => {
+    expect(template.toJSON()).toMatchSnapshot();
+  });
+});

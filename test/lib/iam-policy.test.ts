@@ -1,0 +1,123 @@
+/**
+ * Least privilege, proven: the synthesized role policy is evaluated by a local IAM policy simulator
+ * (@cloud-copilot/iam-simulate) with the request context AWS sends, including `ecs:cluster`. The calls come from
+ * HANDLER_API_CALLS, the same list the handler's SDK adapters enforce.
+ */
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { DrainingLifecycleHook, StandaloneTaskPolicy } from '../../lib';
+import { ApiCallScope, ApiCallUse, HANDLER_API_CALLS, type HandlerApiCall, iamActionOf } from '../../lib/handler-api-calls';
+import { resolve } from '../emulator/template';
+
+const ACCOUNT = '123456789012';
+const REGION = 'eu-west-1';
+const PRINCIPAL = `arn:aws:iam::${ACCOUNT}:role/drain-handler`;
+
+interface Target { readonly cluster: string; readonly group: string }
+const OURS: Target = { cluster: 'prod', group: 'prod-capacity' };
+const FOREIGN: Target = { cluster: 'staging', group: 'staging-capacity' };
+
+const clusterArn = (t: Target) => `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/${t.cluster}`;
+
+/** The resource and request context AWS evaluates for a call on a target. */
+function requestFor(call: HandlerApiCall, t: Target): { resource: string; context: Record<string, string> } {
+  const ecsContext = { 'ecs:cluster': clusterArn(t) };
+  switch (call.scope) {
+    case ApiCallScope.CLUSTER: return { resource: clusterArn(t), context: {} };
+    case ApiCallScope.CONTAINER_INSTANCE: return { resource: `arn:aws:ecs:${REGION}:${ACCOUNT}:container-instance/${t.cluster}/0a1b2c3d4e5f`, context: ecsContext };
+    case ApiCallScope.TASK: return { resource: `arn:aws:ecs:${REGION}:${ACCOUNT}:task/${t.cluster}/9f8e7d6c5b4a`, context: ecsContext };
+    case ApiCallScope.AUTO_SCALING_GROUP: return { resource: `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:8e1f2a3b-uuid:autoScalingGroupName/${t.group}`, context: {} };
+    case ApiCallScope.UNSCOPED: return { resource: '*', context: {} };
+  }
+}
+
+/** The role's identity policies, with CloudFormation intrinsics resolved. */
+function rolePolicy(standaloneTaskPolicy?: StandaloneTaskPolicy): Record<string, any> {
+  const stack = new Stack(new App(), 'Iam', { env: { account: ACCOUNT, region: REGION } });
+  new DrainingLifecycleHook(stack, 'DrainHook', {
+    autoScalingGroup: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Asg', OURS.group),
+    cluster: ecs.Cluster.fromClusterArn(stack, 'Cluster', clusterArn(OURS)),
+    standaloneTaskPolicy,
+  });
+  const template = Template.fromStack(stack).toJSON();
+  const policies = Object.values(template.Resources).filter((r: any) => r.Type === 'AWS::IAM::Policy');
+  expect(policies).toHaveLength(1);
+  return resolve({ template, region: REGION, account: ACCOUNT }, (policies[0] as any).Properties.PolicyDocument);
+}
+
+async function decide(policy: Record<string, any>, action: string, resource: string, context: Record<string, string>): Promise<string> {
+  const response = await runSimulation({
+    identityPolicies: [{ name: 'drain-handler', policy }],
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+    request: { principal: PRINCIPAL, action, resource: { resource, accountId: ACCOUNT }, contextVariables: context },
+  } as any, {});
+  if (response.resultType === 'error') throw new Error(`simulation error for ${action}: ${JSON.stringify(response.errors)}`);
+  return response.overallResult;
+}
+
+/** Every listed call on a target, with its decision. */
+async function decisions(policy: Record<string, any>, t: Target, calls: readonly HandlerApiCall[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const call of calls) {
+    const { resource, context } = requestFor(call, t);
+    out[iamActionOf(call)] = await decide(policy, iamActionOf(call), resource, context);
+  }
+  return out;
+}
+
+const always = HANDLER_API_CALLS.filter((c) => c.use === ApiCallUse.ALWAYS);
+const scoped = (calls: readonly HandlerApiCall[]) => calls.filter((c) => c.scope !== ApiCallScope.UNSCOPED);
+const allAre = (calls: readonly HandlerApiCall[], result: string) => Object.fromEntries(calls.map((c) => [iamActionOf(c), result]));
+
+test('(a) every call the handler makes, on this cluster, its instances and tasks, and this group: allowed', async () => {
+  expect(await decisions(rolePolicy(), OURS, always)).toEqual(allAre(always, 'Allowed'));
+});
+
+test('(b) the same calls on another cluster and another group: denied', async () => {
+  expect(await decisions(rolePolicy(), FOREIGN, scoped(always))).toEqual(allAre(scoped(always), 'ImplicitlyDenied'));
+});
+
+test('(b) the cluster condition matters on its own: this cluster\'s ARN prefix with another ecs:cluster is denied', async () => {
+  const policy = rolePolicy();
+  for (const call of always.filter((c) => c.scope === ApiCallScope.CONTAINER_INSTANCE || c.scope === ApiCallScope.TASK)) {
+    const { resource } = requestFor(call, OURS);
+    expect(await decide(policy, iamActionOf(call), resource, { 'ecs:cluster': clusterArn(FOREIGN) })).toBe('ImplicitlyDenied');
+  }
+});
+
+test('(c) dangerous actions: denied, even on this cluster and group', async () => {
+  const policy = rolePolicy(StandaloneTaskPolicy.STOP);
+  const dangerous: Array<[string, string, Record<string, string>]> = [
+    ['ecs:DeleteCluster', clusterArn(OURS), {}],
+    ['ecs:DeregisterContainerInstance', clusterArn(OURS), {}],
+    ['autoscaling:TerminateInstanceInAutoScalingGroup', requestFor(always.find((c) => c.scope === ApiCallScope.AUTO_SCALING_GROUP)!, OURS).resource, {}],
+    ['autoscaling:UpdateAutoScalingGroup', requestFor(always.find((c) => c.scope === ApiCallScope.AUTO_SCALING_GROUP)!, OURS).resource, {}],
+    ['ec2:TerminateInstances', `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`, {}],
+    ['iam:PassRole', `arn:aws:iam::${ACCOUNT}:role/admin`, {}],
+  ];
+  for (const [action, resource, context] of dangerous) {
+    expect([action, await decide(policy, action, resource, context)]).toEqual([action, 'ImplicitlyDenied']);
+  }
+});
+
+test('StopTask is allowed only with StandaloneTaskPolicy.STOP, and only in this cluster', async () => {
+  const stopTask = HANDLER_API_CALLS.find((c) => c.operation === 'StopTask')!;
+  expect(await decisions(rolePolicy(), OURS, [stopTask])).toEqual({ 'ecs:StopTask': 'ImplicitlyDenied' });
+  expect(await decisions(rolePolicy(StandaloneTaskPolicy.STOP), OURS, [stopTask])).toEqual({ 'ecs:StopTask': 'Allowed' });
+  expect(await decisions(rolePolicy(StandaloneTaskPolicy.STOP), FOREIGN, [stopTask])).toEqual({ 'ecs:StopTask': 'ImplicitlyDenied' });
+});
+
+test('the test has teeth: a statement widened to Resource "*" without its condition lets foreign calls through', async () => {
+  for (const action of ['ecs:DescribeTasks', 'ecs:UpdateContainerInstancesState', 'autoscaling:CompleteLifecycleAction']) {
+    const policy = rolePolicy();
+    const statement = policy.Statement.find((s: any) => [s.Action].flat().includes(action));
+    statement.Resource = '*';
+    delete statement.Condition;
+    const foreign = await decisions(policy, FOREIGN, scoped(always));
+    expect([action, foreign[action]]).toEqual([action, 'Allowed']);
+  }
+});
