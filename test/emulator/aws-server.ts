@@ -1,0 +1,153 @@
+/**
+ * One HTTP server on 127.0.0.1 (random port) that answers ECS and Auto Scaling exactly as the SDK v3 clients expect,
+ * with fault injection and a record of every call.
+ */
+import * as http from 'http';
+import type { AddressInfo } from 'net';
+import { Rng, TokenBucket, type FaultOptions, rateFor } from './faults';
+import { ApiError, AutoScalingApi, EcsApi, queryError, queryResponse } from './protocols';
+import type { World } from './world';
+
+const ECS_TARGET = 'AmazonEC2ContainerServiceV20141113.';
+
+export interface ApiCall {
+  readonly at: number;
+  readonly service: 'ecs' | 'autoscaling';
+  readonly operation: string;
+  readonly instanceIds: string[];
+  /** A short summary of the request parameters (long lists shown by their length). */
+  readonly params: string;
+  /** The error code answered, if any (ThrottlingException, Throttling, ServerException, ValidationError, ...). */
+  readonly error?: string;
+  /** Injected (a fault or a rate limit) rather than the operation's own answer. */
+  readonly injected: boolean;
+}
+
+export class AwsServer {
+  readonly calls: ApiCall[] = [];
+  private server?: http.Server;
+  private readonly ecs: EcsApi;
+  private readonly autoScaling: AutoScalingApi;
+  private readonly rng: Rng;
+  private readonly buckets = new Map<string, TokenBucket>();
+  private requestSeq = 0;
+  private readonly listeners: Array<(call: ApiCall) => void> = [];
+
+  constructor(private readonly world: World, private faults: FaultOptions = {}, seed = 1) {
+    this.ecs = new EcsApi(world);
+    this.autoScaling = new AutoScalingApi(world);
+    this.rng = new Rng(seed);
+  }
+
+  setFaults(faults: FaultOptions): void { this.faults = faults; }
+
+  /** Runs `listener` for every call, once it is handled and before the answer is sent (to act at an exact moment). */
+  onCall(listener: (call: ApiCall) => void): void { this.listeners.push(listener); }
+
+  private record(call: ApiCall): void {
+    this.calls.push(call);
+    for (const l of this.listeners) l(call);
+  }
+
+  async start(): Promise<string> {
+    this.server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => this.respond(req, Buffer.concat(chunks).toString('utf8'), res));
+    });
+    this.server.keepAliveTimeout = 1000;
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+  }
+
+  /** Throttling first (rate limits, then random), then random 5xx; returns the code to answer, if any. */
+  private injectedFault(operation: string): { code: string; status: number } | undefined {
+    const limits = this.faults.rateLimits;
+    const limit = limits?.[operation] ?? limits?.['*'];
+    if (limit) {
+      let bucket = this.buckets.get(operation);
+      if (!bucket) this.buckets.set(operation, bucket = new TokenBucket(limit.rate, limit.burst, this.world.clock.now()));
+      if (!bucket.take(this.world.clock.now())) return { code: 'throttle', status: 400 };
+    }
+    if (this.rng.chance(rateFor(this.faults.throttleRate, operation))) return { code: 'throttle', status: 400 };
+    if (this.rng.chance(rateFor(this.faults.serverErrorRate, operation))) return { code: 'server', status: 500 };
+    return undefined;
+  }
+
+  private respond(req: http.IncomingMessage, body: string, res: http.ServerResponse): void {
+    const requestId = `req-${++this.requestSeq}`;
+    const target = String(req.headers['x-amz-target'] ?? '');
+    if (target.startsWith(ECS_TARGET)) return this.respondEcs(target.slice(ECS_TARGET.length), body, requestId, res);
+    const params = new URLSearchParams(body);
+    if (params.get('Action')) return this.respondQuery(params.get('Action')!, params, requestId, res);
+    res.writeHead(400, { 'content-type': 'text/plain' }).end('unknown protocol');
+  }
+
+  private respondEcs(operation: string, body: string, requestId: string, res: http.ServerResponse): void {
+    let input: Record<string, any>;
+    try {
+      input = body ? JSON.parse(body) : {};
+    } catch {
+      return this.sendJson(res, 400, requestId, { __type: 'SerializationException', message: 'Malformed JSON' });
+    }
+    const subject = this.ecs.subject(operation, input);
+    const params = summarize(input);
+    const record = (error?: string, injected = false) => this.record({ at: this.world.clock.now(), service: 'ecs', operation, instanceIds: subject.instanceIds, params, ...(error ? { error } : {}), injected });
+    const fault = this.injectedFault(operation);
+    if (fault) {
+      const code = fault.code === 'throttle' ? 'ThrottlingException' : 'ServerException';
+      record(code, true);
+      return this.sendJson(res, fault.status, requestId, { __type: code, message: fault.code === 'throttle' ? 'Rate exceeded' : 'Service unavailable' });
+    }
+    try {
+      const out = this.ecs.handle(operation, input);
+      record();
+      this.sendJson(res, 200, requestId, out);
+    } catch (e) {
+      const err = e instanceof ApiError ? e : new ApiError('ServerException', String(e), 500);
+      record(err.code);
+      this.sendJson(res, err.status, requestId, { __type: err.code, message: err.message });
+    }
+  }
+
+  private respondQuery(operation: string, params: URLSearchParams, requestId: string, res: http.ServerResponse): void {
+    const subject = this.autoScaling.subject(operation, params);
+    const summary = summarize(Object.fromEntries([...params].filter(([k]) => k !== 'Action' && k !== 'Version')));
+    const record = (error?: string, injected = false) => this.record({ at: this.world.clock.now(), service: 'autoscaling', operation, instanceIds: subject.instanceIds, params: summary, ...(error ? { error } : {}), injected });
+    const fault = this.injectedFault(operation);
+    if (fault) {
+      const throttle = fault.code === 'throttle';
+      record(throttle ? 'Throttling' : 'InternalFailure', true);
+      return this.sendXml(res, fault.status, requestId, queryError(throttle ? 'Throttling' : 'InternalFailure', throttle ? 'Rate exceeded' : 'Internal failure', requestId, throttle ? 'Sender' : 'Receiver'));
+    }
+    try {
+      const out = this.autoScaling.handle(operation, params);
+      record();
+      this.sendXml(res, 200, requestId, queryResponse(operation, out, requestId));
+    } catch (e) {
+      const err = e instanceof ApiError ? e : new ApiError('InternalFailure', String(e), 500);
+      record(err.code);
+      this.sendXml(res, err.status, requestId, queryError(err.code, err.message, requestId));
+    }
+  }
+
+  private sendJson(res: http.ServerResponse, status: number, requestId: string, body: unknown): void {
+    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId }).end(JSON.stringify(body));
+  }
+
+  private sendXml(res: http.ServerResponse, status: number, requestId: string, body: string): void {
+    res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }).end(body);
+  }
+}
+
+/** JSON of the parameters, lists of more than three items replaced by their length, cut at 200 characters. */
+export function summarize(input: unknown): string {
+  const text = JSON.stringify(input, (_, v) => (Array.isArray(v) && v.length > 3 ? `[${v.length} items]` : v)) ?? '';
+  return text.length > 200 ? `${text.slice(0, 199)}…` : text;
+}

@@ -1,0 +1,337 @@
+/**
+ * The whole emulated environment for end-to-end runs (the harness): synthesizes the real construct (or takes a
+ * template and asset directory), reads its hooks, rules, function and async-invoke settings from the template, and
+ * runs the real bundled handler (the asset the function's Code points at in the cloud assembly) against the
+ * wire-level ECS and Auto Scaling emulator, on one virtual clock.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, Stack } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { AssetManifestArtifact, type CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { DrainingLifecycleHook, type DrainingLifecycleHookProps } from '../../lib';
+import { type ApiCall, AwsServer } from './aws-server';
+import { VirtualClock } from './clock';
+import { type AsyncInvokeConfig, DEFAULT_ASYNC_CONFIG, EventBus, type Rule, parseRate } from './event-bus';
+import { type FaultOptions, Rng } from './faults';
+import { type Invocation, LambdaHost } from './lambda-host';
+import { resolve, resourcesOfType } from './template';
+import { ACCOUNT, type AddInstanceOptions, REGION, type InstanceOutcome, World } from './world';
+
+export type HookProps = Omit<DrainingLifecycleHookProps, 'autoScalingGroup' | 'cluster'>;
+
+export interface SynthesizedDrainStack {
+  readonly template: Record<string, any>;
+  readonly assetDir: string;
+}
+
+const synthCache = new Map<string, SynthesizedDrainStack>();
+
+/** `cdk synth` of a stack holding the construct, for the emulator's group and cluster. */
+export function synthDrainStack(props: HookProps = {}): SynthesizedDrainStack {
+  const key = JSON.stringify(props, (_, v) => (v && typeof v === 'object' && 'toSeconds' in v ? `${v.toSeconds()}s` : v));
+  const cached = synthCache.get(key);
+  if (cached) return cached;
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'edlh-emulator-'));
+  const app = new App({ outdir });
+  const stack = new Stack(app, 'EmulatorStack', { env: { account: ACCOUNT, region: REGION } });
+  // Imported group and cluster, named as the emulator's world names them; the cluster ARN stays a token
+  // (arn:${AWS::Partition}:ecs:...), which the emulator resolves like CloudFormation would.
+  const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-0123456789abcdef0', availabilityZones: [`${REGION}a`] });
+  new DrainingLifecycleHook(stack, 'DrainHook', {
+    autoScalingGroup: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Asg', 'prod-capacity'),
+    cluster: ecs.Cluster.fromClusterAttributes(stack, 'Cluster', { clusterName: 'prod', vpc }),
+    lifecycleHookName: 'drain-hook',
+    ...props,
+  });
+  const assembly = app.synth();
+  const template = assembly.getStackByName('EmulatorStack').template;
+  const result = { template, assetDir: keepAsset(functionAssetDir(assembly, template)) };
+  fs.rmSync(outdir, { recursive: true, force: true });
+  synthCache.set(key, result);
+  return result;
+}
+
+/**
+ * Copies an asset directory (named asset.<content hash>) to a shared cache outside the cloud assembly, so the
+ * assembly can be deleted while child processes still load the handler. Same hash, same content: processes share it.
+ */
+function keepAsset(source: string): string {
+  const target = path.join(os.tmpdir(), 'edlh-emulator-assets', path.basename(source));
+  if (fs.existsSync(target)) return target;
+  const staging = `${target}.${process.pid}.staging`;
+  fs.cpSync(source, staging, { recursive: true });
+  try {
+    fs.renameSync(staging, target);
+  } catch {
+    fs.rmSync(staging, { recursive: true, force: true }); // another process got there first
+  }
+  return target;
+}
+
+/** The directory of the function's code: the file asset whose S3 destination is the function's Code.S3Key. */
+export function functionAssetDir(assembly: CloudAssembly, template: Record<string, any>): string {
+  const [, fn] = resourcesOfType(template, 'AWS::Lambda::Function')[0];
+  const key = fn.Properties.Code?.S3Key;
+  for (const artifact of assembly.artifacts.filter(AssetManifestArtifact.isAssetManifestArtifact)) {
+    for (const file of Object.values(artifact.contents.files ?? {})) {
+      if (Object.values(file.destinations).some((d) => d.objectKey === key) && file.source.path) {
+        return path.join(path.dirname(artifact.file), file.source.path);
+      }
+    }
+  }
+  throw new Error(`no file asset in the cloud assembly has the function's code (S3Key ${JSON.stringify(key)})`);
+}
+
+export interface EmulatorOptions {
+  readonly props?: HookProps;
+  /** A template and asset directory synthesized elsewhere, instead of synthesizing with `props`. */
+  readonly synthesized?: SynthesizedDrainStack;
+  /** Emulated ms per real ms. */
+  readonly scale?: number;
+  readonly seed?: number;
+  readonly faults?: FaultOptions;
+  readonly maxConcurrency?: number;
+  /** Run another handler file (a baseline, or a deliberately naive one) instead of the synthesized asset. */
+  readonly handlerFile?: string;
+  readonly extraEnvironment?: Record<string, string>;
+  /** Override the template's function timeout (emulated ms), e.g. for a baseline with a 15-minute timeout. */
+  readonly timeoutMs?: number;
+  /** Route only the lifecycle-action rule to the function (a baseline that knows no other trigger). */
+  readonly lifecycleEventsOnly?: boolean;
+}
+
+/** A line of the scenario's story: what AWS emitted, and what ended. */
+export interface TimelineEntry {
+  readonly at: number;
+  readonly kind: 'event' | 'outcome';
+  readonly text: string;
+  readonly instanceId?: string;
+}
+
+export class Emulator {
+  private constructor(
+    readonly clock: VirtualClock,
+    readonly world: World,
+    readonly server: AwsServer,
+    readonly lambda: LambdaHost,
+    readonly bus: EventBus,
+    readonly template: Record<string, any>,
+    readonly startedAt: number,
+    readonly timeline: TimelineEntry[],
+  ) {}
+
+  static async start(options: EmulatorOptions = {}): Promise<Emulator> {
+    const { template, assetDir } = options.synthesized ?? synthDrainStack(options.props);
+    const clock = new VirtualClock(options.scale ?? 20);
+    const rng = new Rng(options.seed ?? 42);
+    const world = new World(clock);
+    const ctx = { template, region: REGION, account: ACCOUNT };
+
+    const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+    if (functions.length !== 1) throw new Error(`expected one function in the template, found ${functions.length}`);
+    const [fnId, fn] = functions[0];
+    const fnProps = resolve(ctx, fn.Properties);
+    const fnArn = resolve(ctx, { 'Fn::GetAtt': [fnId, 'Arn'] });
+
+    for (const [hookId, hook] of resourcesOfType(template, 'AWS::AutoScaling::LifecycleHook')) {
+      const p = resolve(ctx, hook.Properties);
+      if (p.AutoScalingGroupName !== world.groupName) throw new Error(`hook for unexpected group ${p.AutoScalingGroupName}`);
+      if (p.LifecycleTransition !== 'autoscaling:EC2_INSTANCE_TERMINATING') continue;
+      world.addHook({
+        name: resolve(ctx, { Ref: hookId }), heartbeatTimeoutSeconds: p.HeartbeatTimeout ?? 3600, defaultResult: p.DefaultResult ?? 'ABANDON',
+        ...(p.NotificationMetadata !== undefined ? { notificationMetadata: p.NotificationMetadata } : {}),
+      });
+    }
+    // Rules whose target is the function; a target's constant Input replaces the event.
+    const rules: Rule[] = resourcesOfType(template, 'AWS::Events::Rule').flatMap(([id, r]) => {
+      const p = resolve(ctx, r.Properties);
+      return (p.Targets ?? []).filter((t: any) => t.Arn === fnArn).map((t: any): Rule => ({
+        id,
+        ...(p.EventPattern ? { eventPattern: typeof p.EventPattern === 'string' ? JSON.parse(p.EventPattern) : p.EventPattern } : {}),
+        ...(p.ScheduleExpression ? { periodMs: parseRate(p.ScheduleExpression) } : {}),
+        ...(p.State === 'DISABLED' ? { disabled: true } : {}),
+        ...(t.Input !== undefined ? { input: JSON.parse(t.Input) } : {}),
+      }));
+    }).filter((r) => !options.lifecycleEventsOnly || JSON.stringify(r.eventPattern ?? {}).includes('EC2 Instance-terminate Lifecycle Action'));
+    const invokeConfig = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig').map(([, c]) => resolve(ctx, c.Properties))
+      .find((c) => c.FunctionName === fnProps.FunctionName || c.FunctionName === resolve(ctx, { Ref: fnId }));
+    const asyncConfig: AsyncInvokeConfig = {
+      maximumRetryAttempts: invokeConfig?.MaximumRetryAttempts ?? DEFAULT_ASYNC_CONFIG.maximumRetryAttempts,
+      maximumEventAgeMs: (invokeConfig?.MaximumEventAgeInSeconds ?? DEFAULT_ASYNC_CONFIG.maximumEventAgeMs / 1000) * 1000,
+    };
+    // Handler "index.handler": module index(.js) in the asset directory, export handler.
+    const handler = String(fnProps.Handler ?? 'index.handler');
+    const dot = handler.lastIndexOf('.');
+    const handlerFile = options.handlerFile ?? moduleFile(assetDir, handler.slice(0, dot));
+
+    const server = new AwsServer(world, options.faults, (options.seed ?? 42) + 1);
+    const endpoint = await server.start();
+    const lambda = new LambdaHost({
+      handlerFile,
+      exportName: options.handlerFile ? 'handler' : handler.slice(dot + 1),
+      functionName: resolve(ctx, { Ref: fnId }),
+      memoryMb: fnProps.MemorySize ?? 128,
+      ...(fnProps.LoggingConfig?.LogFormat ? { logFormat: fnProps.LoggingConfig.LogFormat } : {}),
+      environment: { ...fnProps.Environment?.Variables, ...options.extraEnvironment },
+      endpoint,
+      timeoutMs: options.timeoutMs ?? (fnProps.Timeout ?? 3) * 1000,
+      maxConcurrency: options.maxConcurrency ?? 4,
+      clock,
+      rng,
+      killRate: options.faults?.killInvocationRate,
+    });
+    const bus = new EventBus(rules, lambda, clock, rng, options.faults, asyncConfig);
+    const timeline: TimelineEntry[] = [];
+    world.onEvent((event) => {
+      timeline.push(describeEvent(clock.now(), event));
+      bus.publish(event);
+    });
+    world.onOutcome((o) => timeline.push({
+      at: o.endedAt, kind: 'outcome', instanceId: o.instanceId,
+      text: `${o.instanceId} ${o.destination === 'WarmPool' ? 'stopped into the warm pool' : 'terminated'}: lifecycle action ${o.how} (${o.result}), ${o.tasksNotStopped} task(s) cut off`,
+    }));
+    bus.startSchedules();
+    return new Emulator(clock, world, server, lambda, bus, template, clock.now(), timeline);
+  }
+
+  /** Faults can change mid-scenario (for example, only once the drain has started). */
+  setFaults(faults: FaultOptions): void {
+    this.server.setFaults(faults);
+    this.bus.setFaults(faults);
+    this.lambda.killRate = faults.killInvocationRate ?? 0;
+  }
+
+  /** Waits (in real time) until `done` holds; throws after `limitMs` of emulated time. */
+  async waitFor(done: () => boolean, limitMs: number, what = 'condition'): Promise<void> {
+    const deadline = this.clock.now() + limitMs;
+    while (!done()) {
+      if (this.clock.now() > deadline) throw new Error(`timed out after ${limitMs / 1000} emulated seconds waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /** Waits until no invocation is running; a finished invocation's log lines are all in lambda.logLines. */
+  async settle(limitMs = 10 * 60_000): Promise<void> {
+    await this.waitFor(() => this.lambda.invocations.every((i) => i.ok !== undefined), limitMs, 'running invocations to finish');
+  }
+
+  /** Waits until every given instance has left (terminated or moved to the warm pool). */
+  async waitForOutcomes(instanceIds: readonly string[], limitMs: number): Promise<InstanceOutcome[]> {
+    await this.waitFor(() => instanceIds.every((id) => this.outcomeOf(id)), limitMs, `${instanceIds.length} instance(s) to end`);
+    return instanceIds.map((id) => this.outcomeOf(id)!);
+  }
+
+  outcomeOf(instanceId: string): InstanceOutcome | undefined {
+    return this.world.outcomeOf(instanceId);
+  }
+
+  /** Calls answered with a throttling error (injected, or from a rate limit). */
+  throttledCalls(): ApiCall[] {
+    return this.server.calls.filter((c) => c.error === 'ThrottlingException' || c.error === 'Throttling');
+  }
+
+  /** Lambda's billed milliseconds over all finished invocations (real time on this machine, rounded up per invocation). */
+  billedMs(): number {
+    return this.lambda.invocations.reduce((sum, i) => sum + (i.billedMs ?? 0), 0);
+  }
+
+  /** Waits the given emulated time. */
+  async idle(emulatedMs: number): Promise<void> {
+    await new Promise((r) => setTimeout(r, this.clock.real(emulatedMs)));
+  }
+
+  /** API calls that concern one instance, by operation; a batched call about k instances counts 1/k for each. */
+  callsFor(instanceId: string): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const c of this.server.calls) {
+      if (c.instanceIds.includes(instanceId)) counts[c.operation] = (counts[c.operation] ?? 0) + 1 / c.instanceIds.length;
+    }
+    return counts;
+  }
+
+  mutatingCalls(): string[] {
+    const mutating = new Set(['UpdateContainerInstancesState', 'PutAttributes', 'DeleteAttributes', 'StopTask', 'CompleteLifecycleAction', 'RecordLifecycleActionHeartbeat']);
+    return this.server.calls.filter((c) => mutating.has(c.operation)).map((c) => c.operation);
+  }
+
+  async stop(): Promise<void> {
+    await this.bus.stop();
+    await this.lambda.stop();
+    this.clock.stop();
+    await this.server.stop();
+  }
+}
+
+/** The file Node's runtime would load for a handler module name. */
+function moduleFile(dir: string, name: string): string {
+  for (const ext of ['.js', '.cjs']) {
+    if (fs.existsSync(path.join(dir, name + ext))) return path.join(dir, name + ext);
+  }
+  throw new Error(`handler module ${name} not found in ${dir}`);
+}
+
+function describeEvent(at: number, event: Record<string, any>): TimelineEntry {
+  const d = event.detail ?? {};
+  switch (event['detail-type']) {
+    case 'ECS Task State Change':
+      return { at, kind: 'event', text: `task ${String(d.taskArn).slice(-6)} (${d.group}) ${d.lastStatus}` };
+    case 'ECS Container Instance State Change':
+      return { at, kind: 'event', instanceId: d.ec2InstanceId, text: `${d.ec2InstanceId} container instance ${d.status}` };
+    case 'EC2 Instance-terminate Lifecycle Action':
+      return { at, kind: 'event', instanceId: d.EC2InstanceId, text: `${d.EC2InstanceId} Terminating:Wait (hook ${d.LifecycleHookName})` };
+    default:
+      return { at, kind: 'event', text: String(event['detail-type']) };
+  }
+}
+
+export interface DrainScenario extends EmulatorOptions {
+  /** The instances of the group, each scaled in at once (unless `scaleIn` picks some). */
+  readonly instances: readonly AddInstanceOptions[];
+  /** Which of them (by index) to scale in; all by default. */
+  readonly scaleIn?: readonly number[];
+  /** Emulated time allowed for every scaled-in instance to end. */
+  readonly limitMs: number;
+  /** Runs after the instances exist and before the scale-in (to set faults, listeners, statuses...). */
+  readonly before?: (emu: Emulator, instanceIds: string[]) => void | Promise<void>;
+}
+
+export interface DrainScenarioResult {
+  readonly instanceIds: string[];
+  readonly outcomes: InstanceOutcome[];
+  readonly calls: ApiCall[];
+  readonly invocations: Invocation[];
+  readonly logLines: string[];
+  readonly timeline: TimelineEntry[];
+  readonly deadLetters: number;
+  readonly throttled: number;
+  readonly billedMs: number;
+  /** Emulated ms from the scale-in to the last instance ending. */
+  readonly durationMs: number;
+  readonly callsPerInstance: Record<string, Record<string, number>>;
+}
+
+/** The harness in one call: start everything, create the instances, scale in, wait for every outcome, stop. */
+export async function runDrainScenario(scenario: DrainScenario): Promise<DrainScenarioResult> {
+  const emu = await Emulator.start(scenario);
+  try {
+    const ids = scenario.instances.map((i) => emu.world.addInstance(i));
+    await scenario.before?.(emu, ids);
+    const targets = (scenario.scaleIn ?? ids.map((_, i) => i)).map((i) => ids[i]);
+    const start = emu.clock.now();
+    targets.forEach((id) => emu.world.scaleIn(id));
+    const outcomes = await emu.waitForOutcomes(targets, scenario.limitMs);
+    return {
+      instanceIds: targets, outcomes, calls: [...emu.server.calls], invocations: [...emu.lambda.invocations],
+      logLines: [...emu.lambda.logLines], timeline: [...emu.timeline], deadLetters: emu.bus.deadLetters.length,
+      throttled: emu.throttledCalls().length, billedMs: emu.billedMs(),
+      durationMs: Math.max(...outcomes.map((o) => o.endedAt)) - start,
+      callsPerInstance: Object.fromEntries(targets.map((id) => [id, emu.callsFor(id)])),
+    };
+  } finally {
+    await emu.stop();
+  }
+}

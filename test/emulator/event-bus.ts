@@ -1,0 +1,170 @@
+/**
+ * EventBridge for the emulator: the rules of the synthesized template (event patterns and schedules), real pattern
+ * matching, asynchronous delivery to the Lambda target with Lambda's async retries (the function's
+ * EventInvokeConfig: by default 2 retries, 1 and 2 minutes apart, events older than the maximum age discarded),
+ * a dead-letter record, and injected delivery faults (drops, duplicates, delays).
+ */
+import type { Timer, VirtualClock } from './clock';
+import { matchesPattern } from './event-pattern';
+import type { FaultOptions, Rng } from './faults';
+import type { Invocation, LambdaHost } from './lambda-host';
+import { eventTime } from './world';
+
+export interface Rule {
+  readonly id: string;
+  readonly eventPattern?: Record<string, unknown>;
+  /** Schedule period in emulated ms. */
+  readonly periodMs?: number;
+  /** State DISABLED: the rule matches nothing. */
+  readonly disabled?: boolean;
+  /** The target's constant Input (a JSON text in the template), delivered instead of the event. */
+  readonly input?: Record<string, unknown>;
+}
+
+/** Lambda's asynchronous invocation settings (AWS::Lambda::EventInvokeConfig). */
+export interface AsyncInvokeConfig {
+  /** 0 to 2; Lambda's default is 2. */
+  readonly maximumRetryAttempts: number;
+  /** Events older than this (emulated ms since they were queued) are discarded instead of retried. */
+  readonly maximumEventAgeMs: number;
+}
+
+export const DEFAULT_ASYNC_CONFIG: AsyncInvokeConfig = { maximumRetryAttempts: 2, maximumEventAgeMs: 6 * 3_600_000 };
+
+export interface Delivery {
+  readonly at: number;
+  readonly ruleId: string;
+  readonly detailType: string;
+  readonly fate: 'delivered' | 'dropped' | 'duplicated';
+}
+
+/** Lambda retries a failed asynchronous invocation twice, after about 1 and 2 minutes. */
+export const ASYNC_RETRY_DELAYS_MS = [60_000, 120_000];
+/** Where a failed event went once retries were exhausted or it grew too old (the function's dead-letter queue). */
+export interface DeadLetter {
+  readonly event: Record<string, unknown>;
+  readonly error?: string;
+  readonly attempts: number;
+  readonly reason: 'RetriesExhausted' | 'EventAgeExceeded';
+}
+/** Typical EventBridge delivery latency. */
+export const DELIVERY_LATENCY_MS = 500;
+
+/** `rate(1 minute)`, `rate(5 minutes)`, `rate(1 hour)`... (cron expressions are not emulated). */
+export function parseRate(expression: string): number {
+  const m = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression);
+  if (!m || Number(m[1]) < 1 || (Number(m[1]) === 1) !== !m[2].endsWith('s')) throw new Error(`unsupported schedule ${expression}`);
+  const unit = m[2].startsWith('minute') ? 60_000 : m[2].startsWith('hour') ? 3_600_000 : 86_400_000;
+  return Number(m[1]) * unit;
+}
+
+export class EventBus {
+  readonly deliveries: Delivery[] = [];
+  readonly deadLetters: DeadLetter[] = [];
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly schedules: Timer[] = [];
+  private stopped = false;
+
+  constructor(
+    private readonly rules: Rule[],
+    private readonly lambda: LambdaHost,
+    private readonly clock: VirtualClock,
+    private readonly rng: Rng,
+    private faults: FaultOptions = {},
+    private readonly asyncConfig: AsyncInvokeConfig = DEFAULT_ASYNC_CONFIG,
+  ) {}
+
+  setFaults(faults: FaultOptions): void { this.faults = faults; }
+
+  /** Publishes an AWS event: every matching rule delivers it to the function. */
+  publish(event: Record<string, unknown>): void {
+    if (this.stopped) return;
+    for (const rule of this.rules) {
+      if (!rule.disabled && rule.eventPattern && matchesPattern(rule.eventPattern, event)) this.route(rule, rule.input ?? event);
+    }
+  }
+
+  /** Delivers to the target of one rule, with the injected faults. */
+  private route(rule: Rule, event: Record<string, unknown>): void {
+    const detailType = String(event['detail-type']);
+    if (this.rng.chance(this.faults.dropEventRate ?? 0)) {
+      this.deliveries.push({ at: this.clock.now(), ruleId: rule.id, detailType, fate: 'dropped' });
+      return;
+    }
+    const copies = this.rng.chance(this.faults.duplicateEventRate ?? 0) ? 2 : 1;
+    for (let i = 0; i < copies; i++) {
+      const delay = DELIVERY_LATENCY_MS + this.rng.next() * (this.faults.maxExtraDelayMs ?? 0);
+      this.deliveries.push({ at: this.clock.now(), ruleId: rule.id, detailType, fate: i === 0 ? 'delivered' : 'duplicated' });
+      this.clock.after(delay, () => this.track(this.invokeWithRetries(event, 0, this.clock.now())));
+    }
+  }
+
+  /** One asynchronous invocation (Lambda queued it at `queuedAt`), retried on a function error, timeout or crash. */
+  private async invokeWithRetries(event: Record<string, unknown>, attempt: number, queuedAt: number): Promise<void> {
+    if (this.stopped) return;
+    let inv: Invocation;
+    try {
+      inv = await this.lambda.invoke(event);
+    } catch {
+      return; // host stopped
+    }
+    if (inv.ok || this.stopped) return;
+    const error = inv.error ? { error: inv.error } : {};
+    if (attempt >= Math.min(this.asyncConfig.maximumRetryAttempts, ASYNC_RETRY_DELAYS_MS.length)) {
+      this.deadLetters.push({ event, ...error, attempts: attempt + 1, reason: 'RetriesExhausted' });
+      return;
+    }
+    const retryAt = this.clock.now() + ASYNC_RETRY_DELAYS_MS[attempt];
+    if (retryAt - queuedAt > this.asyncConfig.maximumEventAgeMs) {
+      this.deadLetters.push({ event, ...error, attempts: attempt + 1, reason: 'EventAgeExceeded' });
+      return;
+    }
+    this.clock.after(ASYNC_RETRY_DELAYS_MS[attempt], () => this.track(this.invokeWithRetries(event, attempt + 1, queuedAt)));
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
+  private scheduleSeq = 0;
+
+  private scheduledEventId(): string {
+    const n = (++this.scheduleSeq).toString(16).padStart(12, '0');
+    return `5ced1e00-0000-4000-8000-${n}`;
+  }
+
+  /** Fires each schedule rule every period, at fixed emulated times (start + n x period, so timer lag never drifts). */
+  startSchedules(): void {
+    const start = this.clock.now();
+    for (const rule of this.rules) {
+      if (!rule.periodMs || rule.disabled) continue;
+      const period = rule.periodMs;
+      let n = 1;
+      const fire = () => {
+        if (this.stopped) return;
+        // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-run-lambda-schedule.html
+        this.route(rule, rule.input ?? {
+          'version': '0', 'id': this.scheduledEventId(), 'detail-type': 'Scheduled Event', 'source': 'aws.events',
+          'account': '123456789012', 'time': eventTime(start + n * period), 'region': 'eu-west-1',
+          'resources': [`arn:aws:events:eu-west-1:123456789012:rule/${rule.id}`], 'detail': {},
+        });
+        n += 1;
+        this.schedules.push(this.clock.after(start + n * period - this.clock.now(), fire));
+      };
+      this.schedules.push(this.clock.after(period, fire));
+    }
+  }
+
+
+  /** Invokes the function directly with any payload (as a misconfigured rule or a test would). */
+  inject(event: Record<string, unknown>): void {
+    this.track(this.invokeWithRetries(event, 0, this.clock.now()));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.schedules) this.clock.cancel(t);
+    await Promise.allSettled([...this.pending]);
+  }
+}

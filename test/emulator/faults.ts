@@ -1,0 +1,53 @@
+/** Deterministic randomness and ECS-like throttling for the emulator. */
+
+/** mulberry32: a small seeded PRNG, so every fault pattern replays exactly. */
+export class Rng {
+  private state: number;
+  constructor(seed: number) { this.state = seed >>> 0; }
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  chance(p: number): boolean { return p > 0 && this.next() < p; }
+}
+
+/** A token bucket per operation, refilled in emulated time, like the ECS and Auto Scaling API rate limits. */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+  constructor(private readonly ratePerSecond: number, private readonly burst: number, now: number) {
+    this.tokens = burst;
+    this.last = now;
+  }
+  take(now: number): boolean {
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.ratePerSecond);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+export interface FaultOptions {
+  /** Probability that a call to the operation (or '*') answers a throttling error. */
+  readonly throttleRate?: Record<string, number>;
+  /** Probability that a call to the operation (or '*') answers a 5xx error. */
+  readonly serverErrorRate?: Record<string, number>;
+  /** Token buckets per operation (or '*'): requests per emulated second and burst. */
+  readonly rateLimits?: Record<string, { readonly rate: number; readonly burst: number }>;
+  /** Probability that EventBridge drops an event for the Lambda target. */
+  readonly dropEventRate?: number;
+  /** Probability that EventBridge delivers an event twice. */
+  readonly duplicateEventRate?: number;
+  /** Extra random delivery delay, up to this many emulated ms (so events can arrive out of order). */
+  readonly maxExtraDelayMs?: number;
+  /** Probability that a Lambda invocation's process is killed partway. */
+  readonly killInvocationRate?: number;
+}
+
+export function rateFor(table: Record<string, number> | undefined, operation: string): number {
+  return table?.[operation] ?? table?.['*'] ?? 0;
+}

@@ -1,0 +1,315 @@
+/**
+ * The two wire protocols, as the real SDK v3 clients speak them:
+ * - ECS: awsJson1_1, POST / with `X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Operation>`, JSON in and out,
+ *   errors as HTTP 4xx/5xx with `{"__type": "<Code>", "message": ...}`.
+ * - Auto Scaling: awsQuery, POST / with a form-encoded body (`Action=...&Version=2011-01-01&...`), XML responses
+ *   `<OpResponse><OpResult>...</OpResult></OpResponse>`, errors as `<ErrorResponse><Error><Code>`.
+ */
+import { type EmuContainerInstance, type EmuTask, VERSION_INFO, type World, attributeList, taskContainer } from './world';
+
+export class ApiError extends Error {
+  constructor(readonly code: string, message: string, readonly status = 400) {
+    super(message);
+  }
+}
+
+/** Which EC2 instances a call is about, to count calls per drained instance. */
+export interface CallSubject {
+  readonly instanceIds: string[];
+}
+
+const MAX_RESULTS = 100;
+/** ECS allows 10 custom attributes per resource (AttributeLimitExceededException beyond). */
+const MAX_CUSTOM_ATTRIBUTES = 10;
+const isBuiltIn = (name: string) => name.startsWith('ecs.') || name.startsWith('com.amazonaws.ecs.');
+/** awsJson timestamps are epoch seconds. */
+const epochSeconds = (ms: number) => ms / 1000;
+
+function page<T>(items: T[], maxResults: unknown, nextToken: unknown): { items: T[]; nextToken?: string } {
+  if (maxResults !== undefined && (typeof maxResults !== 'number' || maxResults < 1 || maxResults > MAX_RESULTS)) {
+    throw new ApiError('InvalidParameterException', 'maxResults must be between 1 and 100.');
+  }
+  const start = nextToken === undefined ? 0 : Number(Buffer.from(String(nextToken), 'base64').toString('utf8'));
+  if (!Number.isInteger(start) || start < 0) throw new ApiError('InvalidParameterException', 'Invalid nextToken.');
+  const size = (maxResults as number | undefined) ?? MAX_RESULTS;
+  const end = start + size;
+  return { items: items.slice(start, end), ...(end < items.length ? { nextToken: Buffer.from(String(end)).toString('base64') } : {}) };
+}
+
+export class EcsApi {
+  constructor(private readonly world: World) {}
+
+  private cluster(input: Record<string, any>): void {
+    const c = input.cluster ?? 'default';
+    if (c !== this.world.clusterName && c !== this.world.clusterArn) throw new ApiError('ClusterNotFoundException', 'Cluster not found.');
+  }
+
+  private ci(ref: string): EmuContainerInstance | undefined {
+    return this.world.containerInstances.get(ref)
+      ?? [...this.world.containerInstances.values()].find((c) => c.arn.endsWith(`/${ref}`));
+  }
+
+  private task(ref: string): EmuTask | undefined {
+    return this.world.tasks.get(ref) ?? [...this.world.tasks.values()].find((t) => t.arn.endsWith(`/${ref}`));
+  }
+
+  /** runningTasksCount counts tasks whose desired status is RUNNING, as ECS documents it (DEACTIVATING ones drop out). */
+  private describeCi(ci: EmuContainerInstance) {
+    const tasks = this.world.tasksOn(ci.arn).filter((t) => t.desiredStatus === 'RUNNING');
+    return {
+      containerInstanceArn: ci.arn, ec2InstanceId: ci.ec2InstanceId, status: ci.status, agentConnected: ci.status !== 'INACTIVE',
+      runningTasksCount: tasks.filter((t) => t.lastStatus !== 'PENDING').length,
+      pendingTasksCount: tasks.filter((t) => t.lastStatus === 'PENDING').length,
+      attributes: attributeList(ci), registeredAt: epochSeconds(ci.registeredAt), versionInfo: VERSION_INFO,
+      registeredResources: [], remainingResources: [], version: ci.version, attachments: [], tags: [],
+    };
+  }
+
+  private describeTask(t: EmuTask) {
+    return {
+      taskArn: t.arn, clusterArn: this.world.clusterArn, containerInstanceArn: t.containerInstanceArn, group: t.group,
+      taskDefinitionArn: t.taskDefinitionArn, lastStatus: t.lastStatus, desiredStatus: t.desiredStatus, launchType: 'EC2',
+      availabilityZone: 'eu-west-1a', connectivity: 'CONNECTED', cpu: '256', memory: '512', version: t.version,
+      containers: [taskContainer(t)], attachments: [], overrides: { containerOverrides: [] }, tags: [],
+      createdAt: epochSeconds(t.createdAt), startedAt: epochSeconds(t.startedAt),
+      ...(t.startedBy ? { startedBy: t.startedBy } : {}), ...(t.stopCode ? { stopCode: t.stopCode, stoppedReason: t.stoppedReason } : {}),
+      ...(t.stoppingAt !== undefined ? { stoppingAt: epochSeconds(t.stoppingAt) } : {}),
+      ...(t.stoppedAt !== undefined ? { stoppedAt: epochSeconds(t.stoppedAt), executionStoppedAt: epochSeconds(t.stoppedAt) } : {}),
+    };
+  }
+
+  /** Which instances a call concerns (before it runs, so failed calls count too). */
+  subject(operation: string, input: Record<string, any>): CallSubject {
+    const fromCi = (refs: unknown[]) => refs.map((r) => this.ci(String(r))?.ec2InstanceId).filter((x): x is string => !!x);
+    switch (operation) {
+      case 'ListContainerInstances': {
+        const m = /ec2InstanceId\s*==\s*(i-[0-9a-f]+)/.exec(String(input.filter ?? ''));
+        return { instanceIds: m ? [m[1]] : [] };
+      }
+      case 'DescribeContainerInstances':
+      case 'UpdateContainerInstancesState': return { instanceIds: fromCi(input.containerInstances ?? []) };
+      case 'PutAttributes':
+      case 'DeleteAttributes': return { instanceIds: fromCi((input.attributes ?? []).map((a: any) => a.targetId)) };
+      case 'ListTasks': return { instanceIds: fromCi(input.containerInstance ? [input.containerInstance] : []) };
+      case 'DescribeTasks':
+      case 'StopTask': {
+        const arns: string[] = input.tasks ?? (input.task ? [input.task] : []);
+        return { instanceIds: [...new Set(fromCi(arns.map((a) => this.task(String(a))?.containerInstanceArn).filter(Boolean) as string[]))] };
+      }
+      default: return { instanceIds: [] };
+    }
+  }
+
+  handle(operation: string, input: Record<string, any>): unknown {
+    const handler = (this as any)[`op${operation}`] as ((i: Record<string, any>) => unknown) | undefined;
+    if (!handler) throw new ApiError('UnknownOperationException', `Unknown operation ${operation}`);
+    this.cluster(input);
+    return handler.call(this, input);
+  }
+
+  opListContainerInstances(input: Record<string, any>) {
+    let items = [...this.world.containerInstances.values()];
+    // Deregistered (INACTIVE) instances are never listed, and are no valid filter either.
+    const statuses = ['ACTIVE', 'DRAINING', 'REGISTERING', 'DEREGISTERING', 'REGISTRATION_FAILED'];
+    if (input.status !== undefined && !statuses.includes(input.status)) throw new ApiError('InvalidParameterException', `status must be one of ${statuses.join(', ')}.`);
+    if (input.status) items = items.filter((c) => c.status === input.status);
+    else items = items.filter((c) => c.status !== 'INACTIVE');
+    if (input.filter !== undefined) {
+      const m = /^\s*ec2InstanceId\s*==\s*(i-[0-9a-f]+)\s*$/.exec(String(input.filter));
+      if (!m) throw new ApiError('InvalidParameterException', `Unsupported filter in this emulator: ${input.filter}`);
+      items = items.filter((c) => c.ec2InstanceId === m[1]);
+    }
+    const { items: arns, nextToken } = page(items.map((c) => c.arn), input.maxResults, input.nextToken);
+    return { containerInstanceArns: arns, ...(nextToken ? { nextToken } : {}) };
+  }
+
+  opDescribeContainerInstances(input: Record<string, any>) {
+    const refs: string[] = input.containerInstances ?? [];
+    if (refs.length === 0 || refs.length > MAX_RESULTS) throw new ApiError('InvalidParameterException', 'containerInstances must have between 1 and 100 items.');
+    const found = refs.map((r) => this.ci(r));
+    return {
+      containerInstances: found.filter((c): c is EmuContainerInstance => !!c).map((c) => this.describeCi(c)),
+      failures: refs.filter((_, i) => !found[i]).map((arn) => ({ arn, reason: 'MISSING' })),
+    };
+  }
+
+  opUpdateContainerInstancesState(input: Record<string, any>) {
+    const refs: string[] = input.containerInstances ?? [];
+    if (refs.length === 0 || refs.length > 10) throw new ApiError('InvalidParameterException', 'containerInstances must have between 1 and 10 items.');
+    if (!['ACTIVE', 'DRAINING'].includes(input.status)) throw new ApiError('InvalidParameterException', 'status must be ACTIVE or DRAINING.');
+    const updated = [];
+    const failures = [];
+    for (const ref of refs) {
+      const ci = this.ci(ref);
+      if (!ci) failures.push({ arn: ref, reason: 'MISSING' });
+      else if (ci.status === 'INACTIVE' || ci.status === 'REGISTERING') failures.push({ arn: ci.arn, reason: 'INVALID_STATUS', detail: `Container instance is ${ci.status}` });
+      else { this.world.setStatus(ci, input.status); updated.push(this.describeCi(ci)); }
+    }
+    return { containerInstances: updated, failures };
+  }
+
+  opPutAttributes(input: Record<string, any>) {
+    const attributes: any[] = input.attributes ?? [];
+    if (attributes.length === 0 || attributes.length > 10) throw new ApiError('InvalidParameterException', 'attributes must have between 1 and 10 items.');
+    for (const a of attributes) {
+      const ci = this.ci(a.targetId);
+      if (a.targetType !== 'container-instance' || !ci) throw new ApiError('TargetNotFoundException', `Could not find ${a.targetId}.`);
+      // names: letters, digits, hyphens, underscores, periods, slashes; values may add @, colons and inner spaces
+      if (!/^[A-Za-z0-9_./\\-]{1,128}$/.test(a.name) || (a.value !== undefined && !/^[A-Za-z0-9_.@/\\:-](?:[A-Za-z0-9_.@/\\: -]{0,126}[A-Za-z0-9_.@/\\:-])?$/.test(a.value))) {
+        throw new ApiError('InvalidParameterException', `Invalid attribute ${a.name}=${a.value}.`);
+      }
+      const custom = [...ci.attributes.keys()].filter((n) => !isBuiltIn(n));
+      if (!ci.attributes.has(a.name) && !isBuiltIn(a.name) && custom.length >= MAX_CUSTOM_ATTRIBUTES) {
+        throw new ApiError('AttributeLimitExceededException', `You can apply up to ${MAX_CUSTOM_ATTRIBUTES} custom attributes per resource.`);
+      }
+    }
+    for (const a of attributes) this.ci(a.targetId)!.attributes.set(a.name, a.value);
+    return { attributes };
+  }
+
+  opDeleteAttributes(input: Record<string, any>) {
+    const attributes: any[] = input.attributes ?? [];
+    if (attributes.length === 0) throw new ApiError('InvalidParameterException', 'attributes must not be empty.');
+    for (const a of attributes) {
+      const ci = this.ci(a.targetId);
+      if ((a.targetType !== undefined && a.targetType !== 'container-instance') || !ci) throw new ApiError('TargetNotFoundException', `Could not find ${a.targetId}.`);
+      ci.attributes.delete(a.name);
+    }
+    return { attributes: input.attributes };
+  }
+
+  opListTasks(input: Record<string, any>) {
+    const desired = input.desiredStatus ?? 'RUNNING';
+    if (!['RUNNING', 'PENDING', 'STOPPED'].includes(desired)) throw new ApiError('InvalidParameterException', 'desiredStatus must be RUNNING, PENDING or STOPPED.');
+    let tasks = [...this.world.tasks.values()].filter((t) => t.desiredStatus === desired);
+    if (input.containerInstance) {
+      const ci = this.ci(input.containerInstance);
+      if (!ci) throw new ApiError('InvalidParameterException', 'Container instance not found.');
+      tasks = tasks.filter((t) => t.containerInstanceArn === ci.arn);
+    }
+    const { items, nextToken } = page(tasks.map((t) => t.arn), input.maxResults, input.nextToken);
+    return { taskArns: items, ...(nextToken ? { nextToken } : {}) };
+  }
+
+  opDescribeTasks(input: Record<string, any>) {
+    const arns: string[] = input.tasks ?? [];
+    if (arns.length === 0 || arns.length > MAX_RESULTS) throw new ApiError('InvalidParameterException', 'tasks must have between 1 and 100 items.');
+    const found = arns.map((a) => this.task(String(a)));
+    return {
+      tasks: found.filter((t): t is EmuTask => !!t).map((t) => this.describeTask(t)),
+      failures: arns.filter((_, i) => !found[i]).map((arn) => ({ arn, reason: 'MISSING' })),
+    };
+  }
+
+  opStopTask(input: Record<string, any>) {
+    const t = input.task === undefined ? undefined : this.task(String(input.task));
+    if (!t) throw new ApiError('InvalidParameterException', 'The referenced task was not found.');
+    this.world.stopTask(t, 'UserInitiated', String(input.reason ?? ''));
+    return { task: this.describeTask(t) };
+  }
+}
+
+// ------------------------------------------------------------------ Auto Scaling (awsQuery)
+
+const NS = 'http://autoscaling.amazonaws.com/doc/2011-01-01/';
+
+function xmlEscape(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** Serializes a plain object the awsQuery way: arrays become <member> lists. */
+export function toXml(value: unknown): string {
+  if (Array.isArray(value)) return value.map((v) => `<member>${toXml(v)}</member>`).join('');
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `<${k}>${toXml(v)}</${k}>`).join('');
+  }
+  return xmlEscape(String(value));
+}
+
+export function queryResponse(operation: string, result: Record<string, unknown> | undefined, requestId: string): string {
+  const body = result ? `<${operation}Result>${toXml(result)}</${operation}Result>` : '';
+  return `<${operation}Response xmlns="${NS}">${body}<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${operation}Response>`;
+}
+
+export function queryError(code: string, message: string, requestId: string, type = 'Sender'): string {
+  return `<ErrorResponse xmlns="${NS}"><Error><Type>${type}</Type><Code>${xmlEscape(code)}</Code><Message>${xmlEscape(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
+}
+
+export class AutoScalingApi {
+  constructor(private readonly world: World) {}
+
+  subject(_operation: string, params: URLSearchParams): CallSubject {
+    const id = params.get('InstanceId') ?? this.instanceForToken(params.get('LifecycleActionToken'));
+    return { instanceIds: id ? [id] : [] };
+  }
+
+  handle(operation: string, params: URLSearchParams): Record<string, unknown> | undefined {
+    if (params.get('Version') !== '2011-01-01') throw new ApiError('InvalidAction', `Could not find operation ${operation} for version ${params.get('Version')}`);
+    /** Required members, with the message AWS's validation gives for a missing one. */
+    const required = (...names: string[]) => {
+      const missing = names.filter((n) => !params.get(n));
+      if (missing.length > 0) {
+        throw new ApiError('ValidationError', `${missing.length} validation error${missing.length > 1 ? 's' : ''} detected: ${missing
+          .map((n) => `Value null at '${n[0].toLowerCase()}${n.slice(1)}' failed to satisfy constraint: Member must not be null`).join('; ')}`);
+      }
+    };
+    const group = params.get('AutoScalingGroupName');
+    const requireGroup = () => {
+      if (group !== this.world.groupName) throw new ApiError('ValidationError', `AutoScalingGroup name not found - AutoScalingGroup '${group}' not found`);
+    };
+    const lifecycle = (fn: (id: string, hook: string) => boolean) => {
+      requireGroup();
+      const id = params.get('InstanceId') ?? this.instanceForToken(params.get('LifecycleActionToken'));
+      const hook = params.get('LifecycleHookName') ?? '';
+      if (!id || !fn(id, hook)) throw new ApiError('ValidationError', `No active Lifecycle Action found with instance ID ${id ?? '(none)'}`);
+      return undefined;
+    };
+    switch (operation) {
+      case 'CompleteLifecycleAction': {
+        required('AutoScalingGroupName', 'LifecycleHookName', 'LifecycleActionResult');
+        const result = params.get('LifecycleActionResult');
+        if (result !== 'CONTINUE' && result !== 'ABANDON') throw new ApiError('ValidationError', 'LifecycleActionResult must be CONTINUE or ABANDON');
+        return lifecycle((id, hook) => this.world.complete(id, hook, result));
+      }
+      case 'RecordLifecycleActionHeartbeat':
+        required('AutoScalingGroupName', 'LifecycleHookName');
+        return lifecycle((id, hook) => this.world.heartbeat(id, hook));
+      case 'DescribeAutoScalingGroups': {
+        const names = [...params.entries()].filter(([k]) => k.startsWith('AutoScalingGroupNames.member.')).map(([, v]) => v);
+        const inService = [...this.world.group.values()].filter((m) => !m.inWarmPool);
+        const groups = names.length === 0 || names.includes(this.world.groupName) ? [{
+          AutoScalingGroupName: this.world.groupName,
+          AutoScalingGroupARN: `arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:8e2b1c4d-0000-4000-8000-000000000001:autoScalingGroupName/${this.world.groupName}`,
+          MinSize: 0, MaxSize: 1000, DesiredCapacity: inService.filter((m) => m.lifecycleState === 'InService').length,
+          DefaultCooldown: 300, AvailabilityZones: ['eu-west-1a', 'eu-west-1b'], HealthCheckType: 'EC2', HealthCheckGracePeriod: 0,
+          CreatedTime: new Date(this.world.clock.epochMs - 86_400_000).toISOString(), TerminationPolicies: ['Default'],
+          NewInstancesProtectedFromScaleIn: false, ServiceLinkedRoleARN: 'arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling',
+          Instances: inService.map((m) => ({
+            InstanceId: m.instanceId, InstanceType: 'm6g.large', AvailabilityZone: 'eu-west-1a', LifecycleState: m.lifecycleState,
+            HealthStatus: 'Healthy', ProtectedFromScaleIn: false, LaunchTemplate: { LaunchTemplateId: 'lt-0123456789abcdef0', LaunchTemplateName: 'ecs', Version: '1' },
+          })),
+        }] : [];
+        return { AutoScalingGroups: groups };
+      }
+      case 'DescribeWarmPool': {
+        requireGroup();
+        return {
+          Instances: [...this.world.group.values()].filter((m) => m.inWarmPool)
+            .map((m) => ({ InstanceId: m.instanceId, LifecycleState: m.lifecycleState, HealthStatus: 'Healthy', AvailabilityZone: 'eu-west-1a' })),
+        };
+      }
+      default:
+        throw new ApiError('InvalidAction', `Could not find operation ${operation} for version 2011-01-01`);
+    }
+  }
+
+  private instanceForToken(token: string | null): string | undefined {
+    if (!token) return undefined;
+    for (const m of this.world.group.values()) {
+      for (const a of m.actions.values()) if (a.token === token) return m.instanceId;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,445 @@
+/**
+ * The emulated AWS state: one ECS cluster and one Auto Scaling group with termination hooks, moving on the
+ * emulator's clock. API handlers (protocols.ts) read and change it; it emits AWS-shaped events to the event bus.
+ */
+import { createHash } from 'crypto';
+import type { Timer, VirtualClock } from './clock';
+
+export const ACCOUNT = '123456789012';
+export const REGION = 'eu-west-1';
+
+export type TaskKind = 'service' | 'daemon' | 'standalone';
+
+export interface EmuTask {
+  readonly arn: string;
+  readonly containerInstanceArn: string;
+  readonly kind: TaskKind;
+  readonly group: string;
+  readonly startedBy?: string;
+  readonly taskDefinitionArn: string;
+  /** Emulated ms: when the task was created and reached RUNNING. */
+  readonly createdAt: number;
+  readonly startedAt: number;
+  /** Incremented on every change, as ECS does (events and DescribeTasks carry it). */
+  version: number;
+  lastStatus: string;
+  desiredStatus: string;
+  stopCode?: string;
+  stoppedReason?: string;
+  /** Emulated ms in DEACTIVATING (load balancer deregistration) and STOPPING once told to stop. */
+  readonly deactivatingMs: number;
+  readonly stoppingMs: number;
+  /** A task that never reaches STOPPED by itself (stuck deregistration), until the instance dies. */
+  readonly stuck: boolean;
+  stopping: boolean;
+  /** When lastStatus reached STOPPING and STOPPED (emulated ms). */
+  stoppingAt?: number;
+  stoppedAt?: number;
+}
+
+export interface EmuContainerInstance {
+  readonly arn: string;
+  readonly ec2InstanceId: string;
+  status: string;
+  /** Custom attributes (PutAttributes) and the built-in ones ECS sets at registration (some without a value). */
+  readonly attributes: Map<string, string | undefined>;
+  readonly registeredAt: number;
+  version: number;
+}
+
+export interface LifecycleAction {
+  readonly hookName: string;
+  readonly token: string;
+  readonly startedAt: number;
+  expiresAt: number;
+  readonly deadline: number;
+  timer?: Timer;
+}
+
+export interface Hook {
+  readonly name: string;
+  readonly heartbeatTimeoutSeconds: number;
+  readonly defaultResult: 'CONTINUE' | 'ABANDON';
+  /** Passed through in the lifecycle action event, when set. */
+  readonly notificationMetadata?: string;
+}
+
+/** What happened to a terminating instance, recorded the moment its lifecycle ended. */
+export interface InstanceOutcome {
+  readonly instanceId: string;
+  readonly endedAt: number;
+  /** completed: by CompleteLifecycleAction; expired: the heartbeat timeout or global timeout ran out. */
+  readonly how: 'completed' | 'expired';
+  readonly result: string;
+  /** Tasks on the instance that were not STOPPED when it ended: each one is work cut off. */
+  readonly tasksNotStopped: number;
+  readonly destination: 'EC2' | 'WarmPool';
+  /** When the last task on the instance reached STOPPED (undefined if none ever ran or some never stopped). */
+  readonly lastTaskStoppedAt?: number;
+}
+
+export interface GroupInstance {
+  readonly instanceId: string;
+  lifecycleState: string;
+  readonly actions: Map<string, LifecycleAction>;
+  destination: 'EC2' | 'WarmPool';
+  origin: 'AutoScalingGroup' | 'WarmPool';
+  inWarmPool: boolean;
+  lastTaskStoppedAt?: number;
+}
+
+export interface AddInstanceOptions {
+  readonly instanceId?: string;
+  /** Container instance status, or 'unregistered' for an instance that never joined the cluster. */
+  readonly status?: 'ACTIVE' | 'DRAINING' | 'REGISTERING' | 'INACTIVE' | 'unregistered';
+  readonly serviceTasks?: number;
+  readonly daemonTasks?: number;
+  readonly standaloneTasks?: number;
+  readonly stuckTasks?: number;
+  /** Emulated ms a service task spends DEACTIVATING; a number, or a function of the task index (staggered stops). */
+  readonly deactivatingMs?: number | ((i: number) => number);
+  readonly stoppingMs?: number;
+  readonly inWarmPool?: boolean;
+}
+
+export type EventSink = (event: Record<string, unknown>) => void;
+
+export class World {
+  readonly clusterName = 'prod';
+  readonly clusterArn = `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/prod`;
+  readonly groupName = 'prod-capacity';
+  readonly containerInstances = new Map<string, EmuContainerInstance>();
+  readonly tasks = new Map<string, EmuTask>();
+  readonly group = new Map<string, GroupInstance>();
+  readonly hooks: Hook[] = [];
+  readonly outcomes: InstanceOutcome[] = [];
+  /** Every lifecycle action token issued (tests check that none is ever logged). */
+  readonly issuedTokens: string[] = [];
+  /** Time after DRAINING is set before the ECS service scheduler starts stopping service tasks. */
+  drainReactionMs = 2_000;
+  private seq = 0;
+  private sink: EventSink = () => undefined;
+  private outcomeSink: (o: InstanceOutcome) => void = () => undefined;
+
+  constructor(readonly clock: VirtualClock) {}
+
+  onEvent(sink: EventSink): void { this.sink = sink; }
+  onOutcome(sink: (o: InstanceOutcome) => void): void { this.outcomeSink = sink; }
+
+  private id(width: number): string {
+    this.seq += 1;
+    return this.seq.toString(16).padStart(width, '0');
+  }
+
+  addHook(hook: Hook): void { this.hooks.push(hook); }
+
+  /** A deterministic, random-looking UUID (v4 layout) per purpose and sequence number. */
+  private uuid(purpose: string): string {
+    const h = createHash('sha256').update(`${purpose}:${this.id(8)}`).digest('hex');
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${'89ab'[parseInt(h[16], 16) % 4]}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  }
+
+  /** The EventBridge envelope every AWS service event shares; `time` has whole seconds, as AWS sends it. */
+  private emit(source: string, detailType: string, resources: string[], detail: Record<string, unknown>): void {
+    this.sink({
+      'version': '0', 'id': this.uuid('event'), 'detail-type': detailType, 'source': source, 'account': ACCOUNT,
+      'time': eventTime(this.clock.now()), 'region': REGION, 'resources': resources, 'detail': detail,
+    });
+  }
+
+  get groupArn(): string {
+    return `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:8e2b1c4d-0000-4000-8000-000000000001:autoScalingGroupName/${this.groupName}`;
+  }
+
+  addInstance(options: AddInstanceOptions = {}): string {
+    const instanceId = options.instanceId ?? `i-${this.id(17)}`;
+    this.group.set(instanceId, {
+      instanceId, lifecycleState: options.inWarmPool ? 'Warmed:Stopped' : 'InService', actions: new Map(),
+      destination: 'EC2', origin: options.inWarmPool ? 'WarmPool' : 'AutoScalingGroup', inWarmPool: !!options.inWarmPool,
+    });
+    const status = options.status ?? 'ACTIVE';
+    if (status === 'unregistered') return instanceId;
+    const arn = `arn:aws:ecs:${REGION}:${ACCOUNT}:container-instance/${this.clusterName}/${this.id(32)}`;
+    const now = this.clock.now();
+    this.containerInstances.set(arn, { arn, ec2InstanceId: instanceId, status, attributes: builtInAttributes(), registeredAt: now - 3_600_000, version: 1 });
+    const deactivating = (i: number) => typeof options.deactivatingMs === 'function' ? options.deactivatingMs(i) : options.deactivatingMs ?? 15_000;
+    const add = (kind: TaskKind, count: number, stuck = false) => {
+      for (let i = 0; i < count; i++) {
+        const taskArn = `arn:aws:ecs:${REGION}:${ACCOUNT}:task/${this.clusterName}/${this.id(32)}`;
+        const family = kind === 'standalone' ? 'batch-job' : kind === 'daemon' ? 'log-router' : 'web';
+        this.tasks.set(taskArn, {
+          arn: taskArn, containerInstanceArn: arn, kind, stuck,
+          group: kind === 'standalone' ? `family:${family}` : `service:${family}`,
+          taskDefinitionArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/${family}:3`,
+          createdAt: now - 600_000, startedAt: now - 590_000, version: 3,
+          ...(kind === 'standalone' ? {} : { startedBy: 'ecs-svc/1234567890123456789' }),
+          lastStatus: 'RUNNING', desiredStatus: 'RUNNING',
+          deactivatingMs: kind === 'service' ? deactivating(i) : 0, stoppingMs: options.stoppingMs ?? 5_000, stopping: false,
+        });
+      }
+    };
+    add('service', options.serviceTasks ?? 0);
+    add('service', options.stuckTasks ?? 0, true);
+    add('daemon', options.daemonTasks ?? 0);
+    add('standalone', options.standaloneTasks ?? 0);
+    return instanceId;
+  }
+
+  containerInstanceOf(instanceId: string): EmuContainerInstance | undefined {
+    return [...this.containerInstances.values()].find((ci) => ci.ec2InstanceId === instanceId);
+  }
+
+  outcomeOf(instanceId: string): InstanceOutcome | undefined {
+    return this.outcomes.find((o) => o.instanceId === instanceId);
+  }
+
+  tasksOn(containerInstanceArn: string): EmuTask[] {
+    return [...this.tasks.values()].filter((t) => t.containerInstanceArn === containerInstanceArn);
+  }
+
+  // ---------------------------------------------------------------- ECS behaviour
+
+  /** UpdateContainerInstancesState. */
+  setStatus(ci: EmuContainerInstance, status: string): void {
+    if (ci.status === status) return;
+    ci.status = status;
+    ci.version += 1;
+    this.emitContainerInstanceChange(ci);
+    if (status === 'DRAINING') this.clock.after(this.drainReactionMs, () => this.drainServiceTasks(ci));
+  }
+
+  /** The service scheduler stops replica tasks of a DRAINING instance; daemon tasks only once those are STOPPED. */
+  private drainServiceTasks(ci: EmuContainerInstance): void {
+    if (ci.status !== 'DRAINING') return;
+    for (const t of this.tasksOn(ci.arn)) {
+      if (t.kind === 'service' && t.desiredStatus === 'RUNNING') this.stopTask(t, 'ServiceSchedulerInitiated', 'Service web: container instance is in DRAINING state');
+    }
+    this.maybeStopDaemons(ci);
+  }
+
+  private maybeStopDaemons(ci: EmuContainerInstance): void {
+    if (ci.status !== 'DRAINING') return;
+    const tasks = this.tasksOn(ci.arn);
+    if (tasks.some((t) => t.kind !== 'daemon' && t.kind !== 'standalone' && t.lastStatus !== 'STOPPED')) return;
+    for (const t of tasks) {
+      if (t.kind === 'daemon' && t.desiredStatus === 'RUNNING') this.stopTask(t, 'ServiceSchedulerInitiated', 'Service log-router: container instance is in DRAINING state');
+    }
+  }
+
+  /** Desired status STOPPED now; lastStatus walks DEACTIVATING → STOPPING → STOPPED on the clock. */
+  stopTask(t: EmuTask, stopCode: string, reason: string): void {
+    if (t.desiredStatus === 'STOPPED') return;
+    t.desiredStatus = 'STOPPED';
+    t.stopCode = stopCode;
+    t.stoppedReason = reason;
+    t.stopping = true;
+    const toStopping = () => {
+      if (t.lastStatus === 'STOPPED') return;
+      this.transition(t, 'STOPPING');
+      if (!t.stuck) this.clock.after(t.stoppingMs, () => this.transition(t, 'STOPPED'));
+    };
+    if (t.deactivatingMs > 0) {
+      this.transition(t, 'DEACTIVATING');
+      if (!t.stuck) this.clock.after(t.deactivatingMs, toStopping);
+    } else {
+      toStopping();
+    }
+  }
+
+  private transition(t: EmuTask, lastStatus: string): void {
+    if (t.lastStatus === 'STOPPED' || t.lastStatus === lastStatus) return;
+    t.lastStatus = lastStatus;
+    t.version += 1;
+    if (lastStatus === 'STOPPING') t.stoppingAt = this.clock.now();
+    if (lastStatus === 'STOPPED') {
+      t.stoppingAt ??= this.clock.now();
+      t.stoppedAt = this.clock.now();
+    }
+    this.emitTaskChange(t);
+    if (lastStatus === 'STOPPED') {
+      const ci = this.containerInstances.get(t.containerInstanceArn);
+      if (!ci) return;
+      const member = this.group.get(ci.ec2InstanceId);
+      if (member && this.tasksOn(ci.arn).every((x) => x.lastStatus === 'STOPPED')) member.lastTaskStoppedAt = this.clock.now();
+      this.maybeStopDaemons(ci);
+    }
+  }
+
+  // ---------------------------------------------------------------- Auto Scaling behaviour
+
+  /** Scale-in (or instance refresh): the instance waits in Terminating:Wait on every termination hook. */
+  scaleIn(instanceId: string, destination: 'EC2' | 'WarmPool' = 'EC2'): void {
+    const member = this.group.get(instanceId);
+    if (!member) throw new Error(`no instance ${instanceId} in the group`);
+    member.destination = destination;
+    member.lifecycleState = member.inWarmPool ? 'Warmed:Terminating:Wait' : 'Terminating:Wait';
+    const now = this.clock.now();
+    for (const hook of this.hooks) {
+      const action: LifecycleAction = {
+        hookName: hook.name, token: this.uuid('token'), startedAt: now,
+        expiresAt: now + hook.heartbeatTimeoutSeconds * 1000,
+        deadline: now + Math.min(48 * 3600, 100 * hook.heartbeatTimeoutSeconds) * 1000,
+      };
+      member.actions.set(hook.name, action);
+      this.issuedTokens.push(action.token);
+      this.armExpiry(member, action, hook);
+      // https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-event-reference.html#terminate-lifecycle-action
+      this.emit('aws.autoscaling', 'EC2 Instance-terminate Lifecycle Action', [this.groupArn], {
+        LifecycleActionToken: action.token, AutoScalingGroupName: this.groupName, LifecycleHookName: hook.name,
+        EC2InstanceId: instanceId, LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+        ...(hook.notificationMetadata !== undefined ? { NotificationMetadata: hook.notificationMetadata } : {}),
+        Origin: member.inWarmPool ? 'WarmPool' : 'AutoScalingGroup', Destination: member.inWarmPool ? 'EC2' : destination,
+      });
+    }
+    if (this.hooks.length === 0) this.end(member, 'completed', 'CONTINUE');
+  }
+
+  private armExpiry(member: GroupInstance, action: LifecycleAction, hook: Hook): void {
+    this.clock.cancel(action.timer);
+    action.timer = this.clock.after(Math.min(action.expiresAt, action.deadline) - this.clock.now(), () => {
+      if (member.actions.get(hook.name) !== action) return;
+      member.actions.delete(hook.name);
+      this.finishIfDone(member, 'expired', hook.defaultResult);
+    });
+  }
+
+  /** RecordLifecycleActionHeartbeat; false when no action is pending. */
+  heartbeat(instanceId: string, hookName: string): boolean {
+    const member = this.group.get(instanceId);
+    const action = member?.actions.get(hookName);
+    const hook = this.hooks.find((h) => h.name === hookName);
+    if (!member || !action || !hook) return false;
+    action.expiresAt = this.clock.now() + hook.heartbeatTimeoutSeconds * 1000;
+    this.armExpiry(member, action, hook);
+    return true;
+  }
+
+  /** CompleteLifecycleAction; false when no action is pending. */
+  complete(instanceId: string, hookName: string, result: string): boolean {
+    const member = this.group.get(instanceId);
+    const action = member?.actions.get(hookName);
+    if (!member || !action) return false;
+    this.clock.cancel(action.timer);
+    member.actions.delete(hookName);
+    this.finishIfDone(member, 'completed', result);
+    return true;
+  }
+
+  private finishIfDone(member: GroupInstance, how: 'completed' | 'expired', result: string): void {
+    if (member.actions.size > 0 && result !== 'ABANDON') return;
+    for (const a of member.actions.values()) this.clock.cancel(a.timer);
+    member.actions.clear();
+    this.end(member, how, result);
+  }
+
+  /** The instance leaves service: terminated, or stopped into the warm pool. Records what was cut off. */
+  private end(member: GroupInstance, how: 'completed' | 'expired', result: string): void {
+    const ci = this.containerInstanceOf(member.instanceId);
+    const notStopped = ci ? this.tasksOn(ci.arn).filter((t) => t.lastStatus !== 'STOPPED') : [];
+    const outcome: InstanceOutcome = {
+      instanceId: member.instanceId, endedAt: this.clock.now(), how, result, tasksNotStopped: notStopped.length,
+      destination: member.destination, ...(member.lastTaskStoppedAt !== undefined ? { lastTaskStoppedAt: member.lastTaskStoppedAt } : {}),
+    };
+    this.outcomes.push(outcome);
+    this.outcomeSink(outcome);
+    for (const t of notStopped) {
+      t.desiredStatus = 'STOPPED';
+      t.stopCode = 'TerminationNotice';
+      this.transition(t, 'STOPPED');
+    }
+    if (member.destination === 'WarmPool' && !member.inWarmPool) {
+      member.inWarmPool = true;
+      member.lifecycleState = 'Warmed:Stopped';
+      return;
+    }
+    member.lifecycleState = 'Terminated';
+    this.group.delete(member.instanceId);
+    if (ci) {
+      ci.status = 'INACTIVE';
+      ci.version += 1;
+      this.emitContainerInstanceChange(ci);
+    }
+  }
+
+  /** A warm-pool instance goes back into service ("EC2 Instance Launch Successful", Origin WarmPool). */
+  returnFromWarmPool(instanceId: string): void {
+    const member = this.group.get(instanceId);
+    if (!member?.inWarmPool) throw new Error(`${instanceId} is not in the warm pool`);
+    member.inWarmPool = false;
+    member.lifecycleState = 'InService';
+    member.destination = 'EC2';
+    const now = this.clock.now();
+    // https://docs.aws.amazon.com/autoscaling/ec2/userguide/warm-pools-eventbridge-events.html
+    this.emit('aws.autoscaling', 'EC2 Instance Launch Successful', [this.groupArn, `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/${instanceId}`], {
+      StatusCode: 'InProgress', Description: `Launching a new EC2 instance from warm pool: ${instanceId}`, AutoScalingGroupName: this.groupName,
+      ActivityId: this.uuid('activity'), Details: { 'Availability Zone': `${REGION}a`, 'Subnet ID': 'subnet-0123456789abcdef0' },
+      RequestId: this.uuid('request'), StatusMessage: '', EndTime: eventTime(now), EC2InstanceId: instanceId, StartTime: eventTime(now - 30_000),
+      Cause: 'At 2026-11-23T10:00:00Z a user request update of AutoScalingGroup constraints changed the desired capacity.',
+      Origin: 'WarmPool', Destination: 'AutoScalingGroup',
+    });
+  }
+
+  /** EC2 sends the two-minute Spot interruption warning. */
+  spotInterruption(instanceId: string): void {
+    this.emit('aws.ec2', 'EC2 Spot Instance Interruption Warning', [`arn:aws:ec2:${REGION}:${ACCOUNT}:instance/${instanceId}`],
+      { 'instance-id': instanceId, 'instance-action': 'terminate' });
+  }
+
+  // ---------------------------------------------------------------- events
+
+  private emitTaskChange(t: EmuTask): void {
+    const now = iso(this.clock.now());
+    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_task_events.html
+    this.emit('aws.ecs', 'ECS Task State Change', [t.arn], {
+      attachments: [], availabilityZone: `${REGION}a`, clusterArn: this.clusterArn, connectivity: 'CONNECTED',
+      containerInstanceArn: t.containerInstanceArn, containers: [taskContainer(t)], cpu: '256', memory: '512',
+      createdAt: iso(t.createdAt), desiredStatus: t.desiredStatus, group: t.group, launchType: 'EC2', lastStatus: t.lastStatus,
+      overrides: { containerOverrides: [{ name: t.group.split(':')[1] }] }, startedAt: iso(t.startedAt),
+      ...(t.startedBy ? { startedBy: t.startedBy } : {}),
+      ...(t.stopCode ? { stopCode: t.stopCode, stoppedReason: t.stoppedReason } : {}),
+      ...(t.stoppingAt !== undefined ? { stoppingAt: iso(t.stoppingAt) } : {}),
+      ...(t.stoppedAt !== undefined ? { stoppedAt: iso(t.stoppedAt), executionStoppedAt: iso(t.stoppedAt) } : {}),
+      taskArn: t.arn, taskDefinitionArn: t.taskDefinitionArn, updatedAt: now, version: t.version,
+    });
+  }
+
+  private emitContainerInstanceChange(ci: EmuContainerInstance): void {
+    const running = this.tasksOn(ci.arn).filter((t) => t.desiredStatus === 'RUNNING').length;
+    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_container_instance_events.html
+    this.emit('aws.ecs', 'ECS Container Instance State Change', [ci.arn], {
+      agentConnected: ci.status !== 'INACTIVE', attributes: attributeList(ci), clusterArn: this.clusterArn,
+      containerInstanceArn: ci.arn, ec2InstanceId: ci.ec2InstanceId, registeredAt: iso(ci.registeredAt),
+      registeredResources: [], remainingResources: [], runningTasksCount: running, pendingTasksCount: 0, status: ci.status,
+      updatedAt: iso(this.clock.now()), version: ci.version, versionInfo: VERSION_INFO,
+    });
+  }
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+/** The envelope's `time`: ISO 8601 to the second. */
+export const eventTime = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+export const VERSION_INFO = { agentHash: '4023248', agentVersion: '1.89.2', dockerVersion: 'DockerVersion: 25.0.8' };
+
+/** The attributes the ECS agent registers an EC2 container instance with (a sample; capabilities carry no value). */
+function builtInAttributes(): Map<string, string | undefined> {
+  return new Map<string, string | undefined>([
+    ['ecs.ami-id', 'ami-0123456789abcdef0'], ['ecs.availability-zone', `${REGION}a`], ['ecs.instance-type', 'm6g.large'],
+    ['ecs.os-type', 'linux'], ['ecs.cpu-architecture', 'arm64'], ['ecs.capability.task-eni', undefined],
+    ['com.amazonaws.ecs.capability.docker-remote-api.1.44', undefined],
+  ]);
+}
+
+/** Attributes as DescribeContainerInstances and the container instance event list them. */
+export function attributeList(ci: EmuContainerInstance): Array<{ name: string; value?: string }> {
+  return [...ci.attributes].map(([name, value]) => (value === undefined ? { name } : { name, value }));
+}
+
+/** The single container of an emulated task, in the shape of DescribeTasks and the task event. */
+export function taskContainer(t: EmuTask): Record<string, unknown> {
+  const name = t.group.split(':')[1];
+  return {
+    containerArn: t.arn.replace(':task/', ':container/'), name, taskArn: t.arn, lastStatus: t.lastStatus === 'DEACTIVATING' || t.lastStatus === 'STOPPING' ? 'RUNNING' : t.lastStatus,
+    ...(t.lastStatus === 'STOPPED' ? { exitCode: t.stopCode === 'UserInitiated' || t.stopCode === 'ServiceSchedulerInitiated' ? 0 : 137 } : {}),
+  };
+}
