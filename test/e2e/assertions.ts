@@ -1,0 +1,46 @@
+import type { Emulator, EmulatorOptions } from '../emulator/emulator';
+import type { InstanceOutcome } from '../emulator/world';
+
+/**
+ * The three properties every drain scenario must show: no premature termination (no task was still running when
+ * the instance ended), no expired lifecycle action, and completion within `boundMs` of the last task stopping.
+ */
+export function expectCleanDrains(outcomes: readonly InstanceOutcome[], boundMs: number): void {
+  for (const o of outcomes) {
+    expect({ instanceId: o.instanceId, tasksNotStopped: o.tasksNotStopped }).toEqual({ instanceId: o.instanceId, tasksNotStopped: 0 });
+    expect({ instanceId: o.instanceId, how: o.how }).toEqual({ instanceId: o.instanceId, how: 'completed' });
+    if (o.lastTaskStoppedAt !== undefined) {
+      expect(o.endedAt).toBeGreaterThanOrEqual(o.lastTaskStoppedAt);
+      expect(o.endedAt - o.lastTaskStoppedAt).toBeLessThanOrEqual(boundMs);
+    }
+  }
+}
+
+/** No lifecycle action token the emulator issued ever reaches the logs. */
+export function expectNoTokenLogged(emu: Emulator): void {
+  expect(emu.world.issuedTokens.length).toBeGreaterThan(0);
+  expect(emu.lambda.logLines.filter((l) => emu.world.issuedTokens.some((t) => l.includes(t)))).toEqual([]);
+}
+
+/** Starts an emulator, runs `body`, always stops it (server, child processes, timers). */
+export async function withEmulator<T>(options: EmulatorOptions, body: (emu: Emulator) => Promise<T>): Promise<T> {
+  const { Emulator } = await import('../emulator/emulator');
+  const emu = await Emulator.start(options);
+  try {
+    return await body(emu);
+  } finally {
+    await emu.stop();
+  }
+}
+
+export const SECOND = 1000;
+
+/**
+ * A bound in emulated time, plus an allowance for this machine's processing: half a real second of handler and
+ * child-process time (on a loaded 2-core CI machine), which the time compression stretches by `scale`.
+ */
+export function within(emuOrScale: Emulator | number, emulatedMs: number): number {
+  const scale = typeof emuOrScale === 'number' ? emuOrScale : emuOrScale.clock.scale;
+  return emulatedMs + scale * 500;
+}
+export const MINUTE = 60 * SECOND;

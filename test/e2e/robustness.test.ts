@@ -1,0 +1,106 @@
+/**
+ * End-to-end robustness: duplicated, reordered, lost and foreign events, API faults, killed Lambdas, and scale.
+ */
+import { MINUTE, SECOND, expectCleanDrains, withEmulator, within } from './assertions';
+
+jest.setTimeout(180_000);
+
+test('duplicate and out-of-order events: every event twice, up to 30 s late', () => withEmulator({
+  scale: 20, faults: { duplicateEventRate: 1, maxExtraDelayMs: 30 * SECOND },
+}, async (emu) => {
+  const ids = [1, 2, 3].map(() => emu.world.addInstance({ serviceTasks: 3, deactivatingMs: (i) => 5 * SECOND + i * 10 * SECOND }));
+  ids.forEach((id) => emu.world.scaleIn(id));
+  const outcomes = await emu.waitForOutcomes(ids, 15 * MINUTE);
+  expectCleanDrains(outcomes, within(emu, 40 * SECOND));
+  expect(emu.bus.deliveries.filter((d) => d.fate === 'duplicated').length).toBeGreaterThan(10);
+  for (const id of ids) expect(emu.callsFor(id).UpdateContainerInstancesState).toBe(1);
+}));
+
+test('events of a foreign group, a foreign hook, another cluster, or a test notification: no mutating call', () => withEmulator({ scale: 20 }, async (emu) => {
+  const id = emu.world.addInstance({ serviceTasks: 1 });
+  const base = { 'version': '0', 'account': '123456789012', 'region': 'eu-west-1', 'time': '2026-11-23T10:00:00Z', 'resources': [] };
+  const lifecycle = (detail: Record<string, unknown>) => ({
+    ...base, 'id': 'x', 'source': 'aws.autoscaling', 'detail-type': 'EC2 Instance-terminate Lifecycle Action',
+    'detail': { LifecycleActionToken: 't', AutoScalingGroupName: 'prod-capacity', LifecycleHookName: 'drain-hook', EC2InstanceId: id, LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', ...detail },
+  });
+  const foreign = [
+    lifecycle({ AutoScalingGroupName: 'other-group' }),
+    lifecycle({ LifecycleHookName: 'other-hook' }),
+    { ...base, 'id': 'y', 'source': 'aws.ecs', 'detail-type': 'ECS Task State Change', 'detail': { clusterArn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/other', lastStatus: 'STOPPED', containerInstanceArn: emu.world.containerInstanceOf(id)!.arn, taskArn: [...emu.world.tasks.keys()][0] } },
+    { AccountId: '123456789012', AutoScalingGroupName: 'prod-capacity', Event: 'autoscaling:TEST_NOTIFICATION', Service: 'AWS Auto Scaling' },
+  ];
+  // through the bus, the rules already filter them out ...
+  foreign.forEach((e) => emu.bus.publish(e));
+  expect(emu.bus.deliveries).toEqual([]);
+  // ... and sent straight to the function, the handler ignores them itself
+  foreign.forEach((e) => emu.bus.inject(e));
+  await emu.waitFor(() => emu.lambda.invocations.filter((i) => i.ok !== undefined).length === foreign.length, 5 * MINUTE, 'invocations');
+  expect(emu.lambda.invocations.map((i) => i.ok)).toEqual([true, true, true, true]);
+  expect(emu.mutatingCalls()).toEqual([]);
+  expect(emu.lambda.logLines.filter((l) => l.includes('"event ignored"'))).toHaveLength(4);
+}));
+
+test('malformed events: acknowledged without a retry storm, no AWS call', () => withEmulator({ scale: 20 }, async (emu) => {
+  const garbage = [{}, { 'source': 'aws.autoscaling', 'detail-type': 'EC2 Instance-terminate Lifecycle Action' },
+    { 'source': 'aws.autoscaling', 'detail-type': 'EC2 Instance-terminate Lifecycle Action', 'detail': { EC2InstanceId: 'i-$(reboot)' } },
+    { 'source': 'aws.ecs', 'detail-type': 'ECS Task State Change', 'detail': { clusterArn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod', lastStatus: 'STOPPED' } }];
+  garbage.forEach((e) => emu.bus.inject(e as Record<string, unknown>));
+  await emu.waitFor(() => emu.lambda.invocations.filter((i) => i.ok !== undefined).length === garbage.length, 5 * MINUTE, 'invocations');
+  await emu.idle(3 * MINUTE);
+  expect(emu.lambda.invocations.filter((i) => i.detailType !== 'Scheduled Event').map((i) => i.ok)).toEqual([true, true, true, true]);
+  expect(emu.bus.deadLetters).toEqual([]);
+  expect(emu.server.calls.filter((c) => c.operation !== 'DescribeAutoScalingGroups' && c.operation !== 'DescribeWarmPool')).toEqual([]);
+}));
+
+test('heavy faults on 10 instances: 20% throttling, 5% 5xx, 20% dropped and 20% duplicated events', () => withEmulator({
+  scale: 40, seed: 7,
+  faults: { throttleRate: { '*': 0.2 }, serverErrorRate: { '*': 0.05 }, dropEventRate: 0.2, duplicateEventRate: 0.2, maxExtraDelayMs: 10 * SECOND },
+  maxConcurrency: 4,
+}, async (emu) => {
+  const ids = Array.from({ length: 10 }, () => emu.world.addInstance({ serviceTasks: 3, deactivatingMs: (i) => 20 * SECOND + i * 20 * SECOND }));
+  ids.forEach((id) => emu.world.scaleIn(id));
+  const outcomes = await emu.waitForOutcomes(ids, 60 * MINUTE);
+  // a lost task event is caught by the sweep's back-off check: bounded by the time already spent draining
+  expectCleanDrains(outcomes, within(emu, 10 * MINUTE));
+  expect(emu.server.calls.filter((c) => c.injected).length).toBeGreaterThan(20);
+  expect(emu.bus.deliveries.filter((d) => d.fate === 'dropped').length).toBeGreaterThan(3);
+}));
+
+test('a Lambda killed mid-drain: retries and the sweep finish every drain', () => withEmulator({
+  scale: 40, seed: 3, faults: { killInvocationRate: 0.3 },
+}, async (emu) => {
+  const ids = Array.from({ length: 5 }, () => emu.world.addInstance({ serviceTasks: 2, deactivatingMs: (i) => 30 * SECOND + i * 30 * SECOND }));
+  ids.forEach((id) => emu.world.scaleIn(id));
+  const outcomes = await emu.waitForOutcomes(ids, 60 * MINUTE);
+  expectCleanDrains(outcomes, within(emu, 10 * MINUTE));
+  expect(emu.lambda.invocations.filter((i) => i.killed).length).toBeGreaterThan(0);
+}));
+
+test('a Lambda killed at the worst moment: just after ECS accepted DRAINING, before the handler saw the answer', () => withEmulator({ scale: 40 }, async (emu) => {
+  const id = emu.world.addInstance({ serviceTasks: 2, deactivatingMs: (i) => 20 * SECOND + i * 20 * SECOND });
+  let killed = 0;
+  emu.server.onCall((c) => {
+    if (c.operation === 'UpdateContainerInstancesState' && killed === 0) killed = emu.lambda.killBusy();
+  });
+  emu.world.scaleIn(id);
+  const [outcome] = await emu.waitForOutcomes([id], 30 * MINUTE);
+  expect(killed).toBe(1);
+  expect(emu.lambda.invocations.filter((i) => i.killed)).toHaveLength(1);
+  // the async retry (a minute later) or the sweep adopts the half-started drain
+  expectCleanDrains([outcome], within(emu, 2 * MINUTE));
+}));
+
+test('200 instances terminating at once under ECS-like token-bucket throttling', () => withEmulator({
+  scale: 20, seed: 11, maxConcurrency: 8,
+  // Buckets run on emulated time: at 20x compression, 5 per emulated second is 100 per real second per operation,
+  // which eight execution environments on two cores exceed in bursts, as hundreds of Lambdas would exceed ECS's.
+  faults: { rateLimits: { '*': { rate: 5, burst: 20 } } },
+}, async (emu) => {
+  const ids = Array.from({ length: 200 }, () => emu.world.addInstance({ serviceTasks: 1, deactivatingMs: 30 * SECOND }));
+  ids.forEach((id) => emu.world.scaleIn(id));
+  const outcomes = await emu.waitForOutcomes(ids, 90 * MINUTE);
+  expectCleanDrains(outcomes, within(emu, 15 * MINUTE));
+  expect(emu.server.calls.filter((c) => c.error === 'ThrottlingException' || c.error === 'Throttling').length).toBeGreaterThan(0);
+  // batching: the sweep set DRAINING at most 10 at a time, never more
+  expect(emu.server.calls.filter((c) => c.operation === 'UpdateContainerInstancesState').every((c) => c.instanceIds.length <= 10)).toBe(true);
+}));
