@@ -13,7 +13,11 @@ test('duplicate and out-of-order events: every event twice, up to 30 s late', ()
   const outcomes = await emu.waitForOutcomes(ids, 15 * MINUTE);
   expectCleanDrains(outcomes, within(emu, 40 * SECOND));
   expect(emu.bus.deliveries.filter((d) => d.fate === 'duplicated').length).toBeGreaterThan(10);
-  for (const id of ids) expect(emu.callsFor(id).UpdateContainerInstancesState).toBe(1);
+  // A copy that arrives once the drain has started never starts it again; copies that run at the same moment may
+  // both set DRAINING (ECS has no compare-and-set), which is harmless.
+  for (const id of ids) expect({ id, unexplained: emu.unexplainedDrainStarts(id) }).toEqual({ id, unexplained: 0 });
+  const lifecycleRuns = emu.lambda.invocations.filter((i) => ids.includes(i.instanceId ?? '') && i.detailType.includes('Lifecycle Action'));
+  expect(lifecycleRuns.length).toBeGreaterThanOrEqual(2 * ids.length);
 }));
 
 test('events of a foreign group, a foreign hook, another cluster, or a test notification: no mutating call', () => withEmulator({ scale: 20 }, async (emu) => {

@@ -253,6 +253,23 @@ export class Emulator {
     return counts;
   }
 
+  /**
+   * DRAINING requests for an instance that no race explains. ECS has no compare-and-set, so invocations that run
+   * at the same time may each read ACTIVE and each set DRAINING (harmless: ECS accepts it). But an invocation that
+   * started after the instance was set DRAINING reads DRAINING and must not start the drain again. So every
+   * successful DRAINING request must be matched by an invocation (about this instance, or a sweep) that started no
+   * later than the first one; this counts the requests beyond that.
+   */
+  unexplainedDrainStarts(instanceId: string): number {
+    const starts = this.server.calls.filter((c) => c.operation === 'UpdateContainerInstancesState' && !c.error
+      && c.params.includes('DRAINING') && c.instanceIds.includes(instanceId));
+    if (starts.length === 0) return 0;
+    const first = starts[0].at;
+    const couldRace = this.lambda.invocations.filter((i) => i.startedAt <= first
+      && (i.instanceId === instanceId || i.detailType === 'Scheduled Event')).length;
+    return Math.max(0, starts.length - couldRace);
+  }
+
   mutatingCalls(): string[] {
     const mutating = new Set(['UpdateContainerInstancesState', 'PutAttributes', 'DeleteAttributes', 'StopTask', 'CompleteLifecycleAction', 'RecordLifecycleActionHeartbeat']);
     return this.server.calls.filter((c) => mutating.has(c.operation)).map((c) => c.operation);

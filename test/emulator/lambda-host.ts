@@ -30,6 +30,8 @@ export interface LambdaHostOptions {
 export interface Invocation {
   readonly requestId: string;
   readonly detailType: string;
+  /** The EC2 instance the event names (lifecycle, Spot and warm-pool events), if any. */
+  readonly instanceId?: string;
   readonly startedAt: number;
   /** Duration in emulated time. */
   emulatedMs?: number;
@@ -165,7 +167,14 @@ export class LambdaHost {
   async invoke(event: Record<string, unknown>): Promise<Invocation> {
     const worker = await this.acquire();
     const requestId = `inv-${++this.seq}`;
-    const record: Invocation = { requestId, detailType: String(event['detail-type'] ?? ''), startedAt: this.options.clock.now() };
+    const detail = (event.detail ?? {}) as Record<string, unknown>;
+    const named = detail.EC2InstanceId ?? detail['instance-id'];
+    const record: Invocation = {
+      requestId,
+      detailType: String(event['detail-type'] ?? ''),
+      ...(typeof named === 'string' ? { instanceId: named } : {}),
+      startedAt: this.options.clock.now(),
+    };
     this.invocations.push(record);
     const realStart = Date.now();
     type Outcome = { ok: boolean; result?: unknown; error?: string; killed?: boolean; emulatedMs?: number };
