@@ -329,6 +329,8 @@ export interface DrainScenarioResult {
   /** Emulated ms from the scale-in to the last instance ending. */
   readonly durationMs: number;
   readonly callsPerInstance: Record<string, Record<string, number>>;
+  /** {@link Emulator.unexplainedDrainStarts} per scaled-in instance. */
+  readonly unexplainedDrainStarts: Record<string, number>;
 }
 
 /** The harness in one call: start everything, create the instances, scale in, wait for every outcome, stop. */
@@ -347,6 +349,7 @@ export async function runDrainScenario(scenario: DrainScenario): Promise<DrainSc
       throttled: emu.throttledCalls().length, billedMs: emu.billedMs(),
       durationMs: Math.max(...outcomes.map((o) => o.endedAt)) - start,
       callsPerInstance: Object.fromEntries(targets.map((id) => [id, emu.callsFor(id)])),
+      unexplainedDrainStarts: Object.fromEntries(targets.map((id) => [id, emu.unexplainedDrainStarts(id)])),
     };
   } finally {
     await emu.stop();
