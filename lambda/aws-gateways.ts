@@ -18,6 +18,7 @@ import {
   ListContainerInstancesCommand,
   ListTasksCommand,
   PutAttributesCommand,
+  type Resource,
   StopTaskCommand,
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
@@ -25,7 +26,7 @@ import { HANDLER_API_CALLS } from '../lib/handler-api-calls';
 import type { LifecycleResult } from './config';
 import type { ContainerInstanceState, TaskState } from './decisions';
 import { DRAIN_MARKER_ATTRIBUTE } from './drain-marker';
-import type { AutoScalingGateway, EcsGateway, GroupInstance, LifecycleCallResult, StatusFailure } from './ports';
+import type { AutoScalingGateway, EcsGateway, GroupDescription, GroupInstance, LifecycleCallResult, StatusFailure } from './ports';
 
 /** ListTasks, ListContainerInstances, DescribeTasks and DescribeContainerInstances take at most 100 items. */
 export const DESCRIBE_BATCH = 100;
@@ -55,15 +56,37 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
+/** The CPU and MEMORY reservations: the resources every EC2 task reserves some of. */
+const RESERVED_RESOURCES = ['CPU', 'MEMORY'];
+
+/**
+ * Whether tasks still hold CPU or memory: remaining below registered for either. Undefined when ECS reported neither
+ * pair (then nothing is concluded from resources).
+ */
+export function taskResourcesHeld(ci: Pick<ContainerInstance, 'registeredResources' | 'remainingResources'>): boolean | undefined {
+  const value = (list: Resource[] | undefined, name: string) => list?.find((r) => r.name === name && r.type === 'INTEGER')?.integerValue;
+  let known = false;
+  for (const name of RESERVED_RESOURCES) {
+    const registered = value(ci.registeredResources, name);
+    const remaining = value(ci.remainingResources, name);
+    if (registered === undefined || remaining === undefined) continue;
+    known = true;
+    if (remaining < registered) return true;
+  }
+  return known ? false : undefined;
+}
+
 function toInstanceState(ci: ContainerInstance): ContainerInstanceState | undefined {
   if (!ci.containerInstanceArn || !ci.ec2InstanceId || !ci.status) return undefined;
   const marker = (ci.attributes ?? []).find((a: Attribute) => a.name === DRAIN_MARKER_ATTRIBUTE);
+  const held = taskResourcesHeld(ci);
   return {
     arn: ci.containerInstanceArn,
     ec2InstanceId: ci.ec2InstanceId,
     status: ci.status,
     runningTasksCount: ci.runningTasksCount ?? 0,
     pendingTasksCount: ci.pendingTasksCount ?? 0,
+    ...(held !== undefined ? { taskResourcesHeld: held } : {}),
     ...(marker?.value !== undefined ? { markerValue: marker.value } : {}),
   };
 }
@@ -201,11 +224,11 @@ export class SdkAutoScalingGateway implements AutoScalingGateway {
     }));
   }
 
-  async describeGroupInstances(): Promise<GroupInstance[]> {
+  async describeGroup(): Promise<GroupDescription> {
     const res = await send<any>(this.client, 'autoscaling', 'DescribeAutoScalingGroups',
       new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [this.autoScalingGroupName] }));
     const group = (res.AutoScalingGroups ?? []).find((g: any) => g.AutoScalingGroupName === this.autoScalingGroupName);
-    return toGroupInstances(group?.Instances);
+    return { instances: toGroupInstances(group?.Instances), hasWarmPool: group?.WarmPoolConfiguration !== undefined };
   }
 
   async describeWarmPoolInstances(): Promise<GroupInstance[]> {

@@ -171,7 +171,13 @@ export class Drainer {
 
     let blocking = instance.runningTasksCount + instance.pendingTasksCount;
     let standaloneRunning: TaskState[] = [];
-    if (!countsProveNotDrained(instance, config.standaloneTaskPolicy)) {
+    if (countsProveNotDrained(instance, config.standaloneTaskPolicy)) {
+      if (blocking === 0) {
+        // runningTasksCount says 0, but tasks still hold their reservations: they are deregistering or stopping.
+        metrics.count(MetricName.PREMATURE_COMPLETION_GUARDS);
+        log.info('tasks still hold CPU or memory although runningTasksCount is 0: not drained yet');
+      }
+    } else {
       const tasks = await this.listAllTasks(instance);
       const assessment = assessTasks(tasks, config.standaloneTaskPolicy);
       blocking = assessment.blocking.length;
@@ -262,12 +268,14 @@ export class Drainer {
     const { autoScaling, ecs, config } = this.deps;
     const reports: InstanceReport[] = [];
 
-    for (const warm of await autoScaling.describeWarmPoolInstances()) {
+    const group = await autoScaling.describeGroup();
+    // DescribeWarmPool only for a group that has one: most groups do not, and the sweep runs every interval.
+    for (const warm of group.hasWarmPool ? await autoScaling.describeWarmPoolInstances() : []) {
       if (warm.lifecycleState === 'Warmed:Terminating:Wait') {
         reports.push(await this.completeUnmanaged(warm.instanceId, 'the instance terminates from the warm pool'));
       }
     }
-    const waiting = (await autoScaling.describeGroupInstances()).filter((i) => i.lifecycleState === 'Terminating:Wait');
+    const waiting = group.instances.filter((i) => i.lifecycleState === 'Terminating:Wait');
     if (waiting.length === 0) return reports;
 
     const draining = new Map((await ecs.listDrainingContainerInstances()).map((ci) => [ci.ec2InstanceId, ci]));
@@ -341,7 +349,7 @@ export class Drainer {
 
   async onSpotInterruption(instanceId: string): Promise<InstanceReport> {
     const log = this.logFor(instanceId);
-    const members = await this.deps.autoScaling.describeGroupInstances();
+    const { instances: members } = await this.deps.autoScaling.describeGroup();
     if (!members.some((m) => m.instanceId === instanceId)) {
       log.info('spot interruption warning for an instance of another group: ignored');
       return { instanceId, outcome: 'skipped' };

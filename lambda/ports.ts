@@ -36,11 +36,18 @@ export interface GroupInstance {
   readonly lifecycleState: string;
 }
 
+/** What DescribeAutoScalingGroups tells about the group. */
+export interface GroupDescription {
+  /** The in-service side of the group (not the warm pool). */
+  readonly instances: readonly GroupInstance[];
+  /** Whether the group has a warm pool (WarmPoolConfiguration present). */
+  readonly hasWarmPool: boolean;
+}
+
 export interface AutoScalingGateway {
   completeLifecycleAction(instanceId: string, result: LifecycleResult): Promise<LifecycleCallResult>;
   recordHeartbeat(instanceId: string): Promise<LifecycleCallResult>;
-  /** The in-service side of the group (not the warm pool). */
-  describeGroupInstances(): Promise<GroupInstance[]>;
+  describeGroup(): Promise<GroupDescription>;
   describeWarmPoolInstances(): Promise<GroupInstance[]>;
 }
 

@@ -50,7 +50,7 @@ test('an instance already DRAINING: adopted, its tasks waited for, status never 
 }));
 
 test('tasks stuck in DEACTIVATING with runningTasksCount 0: never completed early', () => withEmulator({ scale: 40 }, async (emu) => {
-  const id = emu.world.addInstance({ serviceTasks: 3, deactivatingMs: 8 * MINUTE });
+  const id = emu.world.addInstance({ serviceTasks: 3, deactivatingMs: (i) => 8 * MINUTE + i * 30 * SECOND });
   emu.world.scaleIn(id);
   const [outcome] = await emu.waitForOutcomes([id], 20 * MINUTE);
   expectCleanDrains([outcome], within(emu, 5 * SECOND));

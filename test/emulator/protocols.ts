@@ -5,7 +5,7 @@
  * - Auto Scaling: awsQuery, POST / with a form-encoded body (`Action=...&Version=2011-01-01&...`), XML responses
  *   `<OpResponse><OpResult>...</OpResult></OpResponse>`, errors as `<ErrorResponse><Error><Code>`.
  */
-import { type EmuContainerInstance, type EmuTask, VERSION_INFO, type World, attributeList, taskContainer } from './world';
+import { type EmuContainerInstance, type EmuTask, TASK_CPU, TASK_MEMORY, VERSION_INFO, type World, attributeList, taskContainer } from './world';
 
 export class ApiError extends Error {
   constructor(readonly code: string, message: string, readonly status = 400) {
@@ -61,7 +61,7 @@ export class EcsApi {
       runningTasksCount: tasks.filter((t) => t.lastStatus !== 'PENDING').length,
       pendingTasksCount: tasks.filter((t) => t.lastStatus === 'PENDING').length,
       attributes: attributeList(ci), registeredAt: epochSeconds(ci.registeredAt), versionInfo: VERSION_INFO,
-      registeredResources: [], remainingResources: [], version: ci.version, attachments: [], tags: [],
+      ...this.world.resourcesOf(ci), version: ci.version, attachments: [], tags: [],
     };
   }
 
@@ -69,7 +69,7 @@ export class EcsApi {
     return {
       taskArn: t.arn, clusterArn: this.world.clusterArn, containerInstanceArn: t.containerInstanceArn, group: t.group,
       taskDefinitionArn: t.taskDefinitionArn, lastStatus: t.lastStatus, desiredStatus: t.desiredStatus, launchType: 'EC2',
-      availabilityZone: 'eu-west-1a', connectivity: 'CONNECTED', cpu: '256', memory: '512', version: t.version,
+      availabilityZone: 'eu-west-1a', connectivity: 'CONNECTED', cpu: String(TASK_CPU), memory: String(TASK_MEMORY), version: t.version,
       containers: [taskContainer(t)], attachments: [], overrides: { containerOverrides: [] }, tags: [],
       createdAt: epochSeconds(t.createdAt), startedAt: epochSeconds(t.startedAt),
       ...(t.startedBy ? { startedBy: t.startedBy } : {}), ...(t.stopCode ? { stopCode: t.stopCode, stoppedReason: t.stoppedReason } : {}),
@@ -285,6 +285,10 @@ export class AutoScalingApi {
           MinSize: 0, MaxSize: 1000, DesiredCapacity: inService.filter((m) => m.lifecycleState === 'InService').length,
           DefaultCooldown: 300, AvailabilityZones: ['eu-west-1a', 'eu-west-1b'], HealthCheckType: 'EC2', HealthCheckGracePeriod: 0,
           CreatedTime: new Date(this.world.clock.epochMs - 86_400_000).toISOString(), TerminationPolicies: ['Default'],
+          ...(this.world.warmPoolConfigured ? {
+            WarmPoolConfiguration: { MinSize: 0, PoolState: 'Stopped', Status: 'Active', InstanceReusePolicy: { ReuseOnScaleIn: true } },
+            WarmPoolSize: [...this.world.group.values()].filter((m) => m.inWarmPool).length,
+          } : {}),
           NewInstancesProtectedFromScaleIn: false, ServiceLinkedRoleARN: 'arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling',
           Instances: inService.map((m) => ({
             InstanceId: m.instanceId, InstanceType: 'm6g.large', AvailabilityZone: 'eu-west-1a', LifecycleState: m.lifecycleState,

@@ -151,8 +151,15 @@ export class World {
     return `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:8e2b1c4d-0000-4000-8000-000000000001:autoScalingGroupName/${this.groupName}`;
   }
 
+  /**
+   * Whether the group has a warm pool (PutWarmPool). Set by the first instance created in the warm pool or scaled in
+   * into it, as a group needs one for either; DescribeAutoScalingGroups then reports its WarmPoolConfiguration.
+   */
+  warmPoolConfigured = false;
+
   addInstance(options: AddInstanceOptions = {}): string {
     const instanceId = options.instanceId ?? `i-${this.id(17)}`;
+    if (options.inWarmPool) this.warmPoolConfigured = true;
     this.group.set(instanceId, {
       instanceId, lifecycleState: options.inWarmPool ? 'Warmed:Stopped' : 'InService', actions: new Map(),
       destination: 'EC2', origin: options.inWarmPool ? 'WarmPool' : 'AutoScalingGroup', inWarmPool: !!options.inWarmPool,
@@ -272,6 +279,7 @@ export class World {
     const member = this.group.get(instanceId);
     if (!member) throw new Error(`no instance ${instanceId} in the group`);
     member.destination = destination;
+    if (destination === 'WarmPool') this.warmPoolConfigured = true;
     member.lifecycleState = member.inWarmPool ? 'Warmed:Terminating:Wait' : 'Terminating:Wait';
     const now = this.clock.now();
     for (const hook of this.hooks) {
@@ -392,7 +400,7 @@ export class World {
     // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_task_events.html
     this.emit('aws.ecs', 'ECS Task State Change', [t.arn], {
       attachments: [], availabilityZone: `${REGION}a`, clusterArn: this.clusterArn, connectivity: 'CONNECTED',
-      containerInstanceArn: t.containerInstanceArn, containers: [taskContainer(t)], cpu: '256', memory: '512',
+      containerInstanceArn: t.containerInstanceArn, containers: [taskContainer(t)], cpu: String(TASK_CPU), memory: String(TASK_MEMORY),
       createdAt: iso(t.createdAt), desiredStatus: t.desiredStatus, group: t.group, launchType: 'EC2', lastStatus: t.lastStatus,
       overrides: { containerOverrides: [{ name: t.group.split(':')[1] }] }, startedAt: iso(t.startedAt),
       ...(t.startedBy ? { startedBy: t.startedBy } : {}),
@@ -403,19 +411,55 @@ export class World {
     });
   }
 
+  /**
+   * registeredResources and remainingResources, as DescribeContainerInstances and the container instance event report
+   * them: every task reserves TASK_CPU and TASK_MEMORY until its lastStatus is STOPPED (a DEACTIVATING or STOPPING
+   * task still runs, so it still holds them).
+   */
+  resourcesOf(ci: EmuContainerInstance): { registeredResources: EcsResource[]; remainingResources: EcsResource[] } {
+    const holding = this.tasksOn(ci.arn).filter((t) => t.lastStatus !== 'STOPPED').length;
+    const resources = (cpu: number, memory: number, ports: string[]): EcsResource[] => [
+      { name: 'CPU', type: 'INTEGER', integerValue: cpu, doubleValue: 0, longValue: 0 },
+      { name: 'MEMORY', type: 'INTEGER', integerValue: memory, doubleValue: 0, longValue: 0 },
+      { name: 'PORTS', type: 'STRINGSET', stringSetValue: ports, integerValue: 0, doubleValue: 0, longValue: 0 },
+      { name: 'PORTS_UDP', type: 'STRINGSET', stringSetValue: [], integerValue: 0, doubleValue: 0, longValue: 0 },
+    ];
+    return {
+      registeredResources: resources(INSTANCE_CPU, INSTANCE_MEMORY, AGENT_PORTS),
+      remainingResources: resources(INSTANCE_CPU - holding * TASK_CPU, INSTANCE_MEMORY - holding * TASK_MEMORY, AGENT_PORTS),
+    };
+  }
+
   private emitContainerInstanceChange(ci: EmuContainerInstance): void {
     const running = this.tasksOn(ci.arn).filter((t) => t.desiredStatus === 'RUNNING').length;
     // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_container_instance_events.html
     this.emit('aws.ecs', 'ECS Container Instance State Change', [ci.arn], {
       agentConnected: ci.status !== 'INACTIVE', attributes: attributeList(ci), clusterArn: this.clusterArn,
       containerInstanceArn: ci.arn, ec2InstanceId: ci.ec2InstanceId, registeredAt: iso(ci.registeredAt),
-      registeredResources: [], remainingResources: [], runningTasksCount: running, pendingTasksCount: 0, status: ci.status,
+      ...this.resourcesOf(ci), runningTasksCount: running, pendingTasksCount: 0, status: ci.status,
       updatedAt: iso(this.clock.now()), version: ci.version, versionInfo: VERSION_INFO,
     });
   }
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** An m6g.large as the ECS agent registers it, and what each emulated task reserves (DescribeTasks says the same). */
+export const INSTANCE_CPU = 2048;
+export const INSTANCE_MEMORY = 7680;
+export const TASK_CPU = 256;
+export const TASK_MEMORY = 512;
+/** Ports the agent reserves by default; reported both registered and remaining. */
+const AGENT_PORTS = ['22', '2375', '2376', '51678', '51679'];
+
+export interface EcsResource {
+  readonly name: string;
+  readonly type: string;
+  readonly integerValue: number;
+  readonly doubleValue: number;
+  readonly longValue: number;
+  readonly stringSetValue?: string[];
+}
 /** The envelope's `time`: ISO 8601 to the second. */
 export const eventTime = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
