@@ -38,6 +38,12 @@ interface RunResult {
   readonly billedMsPerDrain: number;
   readonly expired: number;
   readonly cutOff: number;
+  /** Scheduled sweeps that ran while the drains were in progress. */
+  readonly sweeps: number;
+  /** Calls the scheduled sweeps made, in all; of which heartbeats and the PutAttributes recording them. */
+  readonly sweepCalls: number;
+  readonly sweepHeartbeats: number;
+  readonly sweepHeartbeatRecords: number;
 }
 
 async function run(options: EmulatorOptions, scale: number, instances: number, deactivatingMs: (i: number) => number): Promise<RunResult> {
@@ -53,6 +59,9 @@ async function run(options: EmulatorOptions, scale: number, instances: number, d
     // calls made for no instance in particular (the sweep's listings), shared out per drained instance
     const shared = emu.server.calls.filter((c) => c.instanceIds.length === 0);
     for (const c of shared) perOp[`${c.operation} (shared)`] = (perOp[`${c.operation} (shared)`] ?? 0) + 1 / ids.length;
+    // every call the scheduled sweeps made, whether about instances or not
+    const sweepRuns = new Set(emu.lambda.invocations.filter((i) => i.detailType === 'Scheduled Event').map((i) => i.requestId));
+    const bySweep = emu.server.calls.filter((c) => c.invocationId !== undefined && sweepRuns.has(c.invocationId));
     const invocations = emu.lambda.invocations.filter((i) => i.ok !== undefined);
     const sleeping = options.handlerFile === BASELINE;
     const billed = invocations.reduce((sum, i) => sum + (sleeping ? (i.emulatedMs ?? 0) : (i.realMs ?? 0)), 0);
@@ -62,6 +71,10 @@ async function run(options: EmulatorOptions, scale: number, instances: number, d
       callTotal: Object.values(perOp).reduce((a, b) => a + b, 0),
       invocationsPerDrain: invocations.length / ids.length,
       billedMsPerDrain: billed / ids.length,
+      sweeps: invocations.filter((i) => i.detailType === 'Scheduled Event').length,
+      sweepCalls: bySweep.length,
+      sweepHeartbeats: bySweep.filter((c) => c.operation === 'RecordLifecycleActionHeartbeat').length,
+      sweepHeartbeatRecords: bySweep.filter((c) => c.operation === 'PutAttributes').length,
       expired: outcomes.filter((o) => o.how === 'expired').length,
       cutOff: outcomes.reduce((n, o) => n + o.tasksNotStopped, 0),
     };
@@ -70,10 +83,18 @@ async function run(options: EmulatorOptions, scale: number, instances: number, d
   }
 }
 
-function printCalls(label: string, r: RunResult): void {
+function printCalls(label: string, r: RunResult, instances: number): void {
   const ops = Object.entries(r.callsPerInstance).sort(([a], [b]) => a.localeCompare(b)).map(([op, n]) => `${op} ${n.toFixed(1)}`).join(', ');
   const heartbeats = r.callsPerInstance.RecordLifecycleActionHeartbeat ?? 0;
-  console.log(`  ${label}: ${r.callTotal.toFixed(1)} calls/instance (${(r.callTotal - heartbeats).toFixed(1)} without heartbeats) — ${ops}`);
+  console.log(`  ${label}: ${r.callTotal.toFixed(1)} calls/instance, ${(r.callTotal - heartbeats).toFixed(1)} without heartbeats — ${ops}`);
+  if (r.sweeps === 0) return;
+  // Split by the invocation that made each call: the events of the instance's own drain, or the scheduled sweep.
+  const sweepListings = r.sweepCalls - r.sweepHeartbeats - r.sweepHeartbeatRecords;
+  const eventDriven = r.callTotal - r.sweepCalls / instances - (heartbeats - r.sweepHeartbeats / instances);
+  console.log(`    made by the instance's own events, heartbeats aside: ${eventDriven.toFixed(1)}`);
+  console.log(`    made by the safety sweep: ${(r.sweepCalls / instances).toFixed(1)} per instance = ${(r.sweepHeartbeats / instances).toFixed(1)} heartbeats`
+    + ` + ${(r.sweepHeartbeatRecords / instances).toFixed(1)} PutAttributes recording them + ${(sweepListings / instances).toFixed(1)} listings`
+    + ` (${sweepListings} listing calls over ${r.sweeps} sweeps, shared by all ${instances} drains: ${(sweepListings / r.sweeps).toFixed(1)} per sweep)`);
 }
 
 async function main(): Promise<void> {
@@ -93,10 +114,10 @@ async function main(): Promise<void> {
   const productLong = await run(productOptions, 150, 4, long);
   const baselineLong = await run(baselineOptions, 150, 4, long);
   console.log('API calls per drained instance (ECS + Auto Scaling):');
-  printCalls('construct, short drain (≤2 min)', productShort);
-  printCalls('construct, long drain (40–55 min)', productLong);
-  printCalls('baseline, short drain', baselineShort);
-  printCalls('baseline, long drain', baselineLong);
+  printCalls('construct, short drain (≤2 min)', productShort, 10);
+  printCalls('construct, long drain (40–55 min)', productLong, 4);
+  printCalls('baseline, short drain', baselineShort, 10);
+  printCalls('baseline, long drain', baselineLong, 4);
   console.log(`  baseline long drains: ${baselineLong.expired}/4 lifecycle actions expired, ${baselineLong.cutOff} tasks cut off (it stops at 15 minutes); construct: ${productLong.expired} expired, ${productLong.cutOff} cut off\n`);
 
   // 3. Lambda invocations and billed time per drain.

@@ -27,6 +27,11 @@ test('zero tasks: completes within seconds of the lifecycle event', () => withEm
   const [outcome] = await emu.waitForOutcomes([id], 5 * MINUTE);
   expectCleanDrains([outcome], within(emu, 5 * SECOND));
   expect(outcome.endedAt - start).toBeLessThan(within(emu, 10 * SECOND));
+  // every call is attributed to the invocation that made it (the bench splits event-driven from sweep calls by it)
+  const lifecycleRun = emu.lambda.invocations.find((i) => i.instanceId === id)!;
+  expect(emu.server.calls.filter((c) => c.instanceIds.includes(id)).map((c) => c.invocationId)).toEqual(
+    expect.arrayContaining([lifecycleRun.requestId]));
+  expect(emu.server.calls.filter((c) => !c.invocationId)).toEqual([]);
 }));
 
 test('an instance not registered in ECS: completed at once, nothing set DRAINING', () => withEmulator({ scale: 20 }, async (emu) => {

@@ -21,6 +21,8 @@ export interface ApiCall {
   readonly error?: string;
   /** Injected (a fault or a rate limit) rather than the operation's own answer. */
   readonly injected: boolean;
+  /** The Lambda invocation that made the call, when the caller is a function on the emulator's Lambda host. */
+  readonly invocationId?: string;
 }
 
 export class AwsServer {
@@ -44,7 +46,13 @@ export class AwsServer {
   /** Runs `listener` for every call, once it is handled and before the answer is sent (to act at an exact moment). */
   onCall(listener: (call: ApiCall) => void): void { this.listeners.push(listener); }
 
+  /** Maps a caller's User-Agent app id to the invocation it is running (set by the emulator). */
+  invocationOf?: (appId: string) => string | undefined;
+  /** The invocation behind the request being answered (requests are answered synchronously, one at a time). */
+  private caller?: string;
+
   private record(call: ApiCall): void {
+    if (this.caller) call = { ...call, invocationId: this.caller };
     this.calls.push(call);
     for (const l of this.listeners) l(call);
   }
@@ -82,6 +90,9 @@ export class AwsServer {
 
   private respond(req: http.IncomingMessage, body: string, res: http.ServerResponse): void {
     const requestId = `req-${++this.requestSeq}`;
+    const agent = `${req.headers['x-amz-user-agent'] ?? ''} ${req.headers['user-agent'] ?? ''}`;
+    const appId = /(?:^|\s)app\/([\w.-]+)/.exec(agent)?.[1];
+    this.caller = appId ? this.invocationOf?.(appId) : undefined;
     const target = String(req.headers['x-amz-target'] ?? '');
     if (target.startsWith(ECS_TARGET)) return this.respondEcs(target.slice(ECS_TARGET.length), body, requestId, res);
     const params = new URLSearchParams(body);

@@ -184,6 +184,7 @@ export class Emulator {
       rng,
       killRate: options.faults?.killInvocationRate,
     });
+    server.invocationOf = (appId) => lambda.invocationOn(appId)?.requestId;
     const bus = new EventBus(rules, lambda, clock, rng, options.faults, asyncConfig);
     const timeline: TimelineEntry[] = [];
     world.onEvent((event) => {

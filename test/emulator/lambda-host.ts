@@ -58,6 +58,8 @@ interface Worker {
   busy: boolean;
   /** Killed (timeout, injected crash): never handed another invocation. */
   retired: boolean;
+  /** The invocation it is running now. */
+  current?: Invocation;
 }
 
 const repoRoot = path.join(__dirname, '..', '..');
@@ -70,6 +72,12 @@ export class LambdaHost {
   private readonly queue: Array<() => void> = [];
   private seq = 0;
   private spawned = 0;
+  private readonly byTag = new Map<string, Worker>();
+
+  /** The invocation an execution environment (by its User-Agent tag) is running now, if any. */
+  invocationOn(tag: string): Invocation | undefined {
+    return this.byTag.get(tag)?.current;
+  }
   private stopped = false;
 
   /** Probability that an invocation's environment is killed partway (changeable mid-scenario). */
@@ -112,10 +120,14 @@ export class LambdaHost {
         ...this.options.clock.childEnv(),
         EMULATOR_HANDLER_FILE: this.options.handlerFile,
         EMULATOR_HANDLER_EXPORT: this.options.exportName ?? 'handler',
+        // The SDK appends `app/<id>` to its User-Agent: the emulator's server tells which environment, and so which
+        // invocation, made each call. A harness-only tag: the handler neither reads nor needs it.
+        AWS_SDK_UA_APP_ID: environmentTag(streamSeq),
       },
     });
     const ready = new Promise<void>((resolve) => child.once('message', () => resolve()));
     const worker: Worker = { child, ready, busy: false, retired: false, logsRead: new Map() };
+    this.byTag.set(environmentTag(streamSeq), worker);
     for (const stream of [child.stdout, child.stderr]) {
       let buffer = '';
       stream?.on('data', (chunk: Buffer) => {
@@ -176,6 +188,7 @@ export class LambdaHost {
       startedAt: this.options.clock.now(),
     };
     this.invocations.push(record);
+    worker.current = record;
     const realStart = Date.now();
     type Outcome = { ok: boolean; result?: unknown; error?: string; killed?: boolean; emulatedMs?: number };
     const result = await new Promise<Outcome>((resolve) => {
@@ -183,6 +196,7 @@ export class LambdaHost {
       const finish = (r: Outcome) => {
         if (settled) return;
         settled = true;
+        worker.current = undefined;
         worker.onLogsRead = undefined;
         this.options.clock.cancel(timeout);
         this.options.clock.cancel(kill);
@@ -257,4 +271,9 @@ export class LambdaHost {
       w.child.kill('SIGKILL');
     })));
   }
+}
+
+/** The User-Agent app id of an execution environment. */
+function environmentTag(seq: number): string {
+  return `emu-env-${seq}`;
 }
