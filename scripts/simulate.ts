@@ -32,10 +32,11 @@ async function main(): Promise<void> {
     ids.forEach((id) => emu.world.scaleIn(id));
     await emu.waitForOutcomes(ids, 30 * 60 * SECOND);
 
+    // At equal times, an invocation comes before its calls, and a call before what it caused (the sort is stable).
     const lines: Array<{ at: number; text: string }> = [
-      ...emu.timeline.map((t) => ({ at: t.at, text: `${t.kind === 'outcome' ? 'DONE  ' : 'aws   '} ${t.text}` })),
-      ...emu.server.calls.map((c) => ({ at: c.at, text: `call   ${c.service}:${c.operation}${c.instanceIds.length ? ` ${c.instanceIds.map(short).join(',')}` : ''}${c.error ? ` -> ${c.error}` : ''}` })),
       ...emu.lambda.invocations.map((i) => ({ at: i.startedAt, text: `lambda invoked by "${i.detailType}"` })),
+      ...emu.server.calls.map((c) => ({ at: c.at, text: `call   ${c.service}:${c.operation}${c.instanceIds.length ? ` ${c.instanceIds.map(short).join(',')}` : ''}${c.error ? ` -> ${c.error}` : ''}` })),
+      ...emu.timeline.map((t) => ({ at: t.at, text: `${t.kind === 'outcome' ? 'DONE  ' : 'aws   '} ${t.text}` })),
     ].sort((a, b) => a.at - b.at);
     for (const l of lines) {
       let text = l.text;

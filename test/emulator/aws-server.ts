@@ -109,7 +109,8 @@ export class AwsServer {
     }
     const subject = this.ecs.subject(operation, input);
     const params = summarize(input);
-    const record = (error?: string, injected = false) => this.record({ at: this.world.clock.now(), service: 'ecs', operation, instanceIds: subject.instanceIds, params, ...(error ? { error } : {}), injected });
+    const at = this.world.clock.now(); // when the request arrived: before the state change it causes
+    const record = (error?: string, injected = false) => this.record({ at, service: 'ecs', operation, instanceIds: subject.instanceIds, params, ...(error ? { error } : {}), injected });
     const fault = this.injectedFault(operation);
     if (fault) {
       const code = fault.code === 'throttle' ? 'ThrottlingException' : 'ServerException';
@@ -130,7 +131,8 @@ export class AwsServer {
   private respondQuery(operation: string, params: URLSearchParams, requestId: string, res: http.ServerResponse): void {
     const subject = this.autoScaling.subject(operation, params);
     const summary = summarize(Object.fromEntries([...params].filter(([k]) => k !== 'Action' && k !== 'Version')));
-    const record = (error?: string, injected = false) => this.record({ at: this.world.clock.now(), service: 'autoscaling', operation, instanceIds: subject.instanceIds, params: summary, ...(error ? { error } : {}), injected });
+    const at = this.world.clock.now(); // when the request arrived: before the state change it causes
+    const record = (error?: string, injected = false) => this.record({ at, service: 'autoscaling', operation, instanceIds: subject.instanceIds, params: summary, ...(error ? { error } : {}), injected });
     const fault = this.injectedFault(operation);
     if (fault) {
       const throttle = fault.code === 'throttle';
