@@ -36,11 +36,12 @@ export async function withEmulator<T>(options: EmulatorOptions, body: (emu: Emul
 export const SECOND = 1000;
 
 /**
- * A bound in emulated time, plus an allowance for this machine's processing: half a real second of handler and
- * child-process time (on a loaded 2-core CI machine), which the time compression stretches by `scale`.
+ * A bound in emulated time, plus an allowance for this machine's processing: one real second of handler and
+ * child-process time (a cold start on a loaded 2-core CI machine), which the time compression stretches by `scale`.
+ * Only completion bounds use it; no premature termination and no expired action are checked without slack.
  */
 export function within(emuOrScale: Emulator | number, emulatedMs: number): number {
   const scale = typeof emuOrScale === 'number' ? emuOrScale : emuOrScale.clock.scale;
-  return emulatedMs + scale * 500;
+  return emulatedMs + scale * 1000;
 }
 export const MINUTE = 60 * SECOND;
