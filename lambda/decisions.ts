@@ -112,14 +112,6 @@ export function countsProveNotDrained(instance: ContainerInstanceState, policy: 
   return policy === 'WAIT' && (instance.runningTasksCount + instance.pendingTasksCount > 0 || instance.taskResourcesHeld === true);
 }
 
-/**
- * Whether DescribeContainerInstances suggests the instance is drained: no task counted and every CPU and memory
- * reservation released. Only a hint that a task listing is worth it now; never a reason to complete.
- */
-export function looksDrained(instance: ContainerInstanceState): boolean {
-  return instance.taskResourcesHeld === false && instance.runningTasksCount + instance.pendingTasksCount === 0;
-}
-
 export function drainTimedOut(nowSeconds: number, marker: DrainMarker, config: DrainConfig): boolean {
   return nowSeconds - marker.drainStartedAt >= config.drainTimeoutSeconds;
 }
@@ -168,11 +160,8 @@ export function sweepAction(
   // The first sweep after the standalone grace period ends stops the standalone tasks.
   const sinceGrace = nowSeconds - marker.drainStartedAt - config.standaloneTaskGracePeriodSeconds;
   if (config.standaloneTaskPolicy === 'STOP' && sinceGrace >= 0 && sinceGrace < config.sweepIntervalSeconds) return 'evaluate';
-  // Tasks still desired RUNNING or holding reservations: the task events will tell us when they stop.
-  if (!countsProveNotDrained(instance, config.standaloneTaskPolicy)) {
-    // Nothing counted and every reservation back: most likely drained, and the task event that said so was lost.
-    if (looksDrained(instance)) return 'evaluate';
-    if (backoffCheckDue(nowSeconds - marker.drainStartedAt, config.sweepIntervalSeconds)) return 'evaluate';
-  }
+  // Tasks still desired RUNNING: the task events will tell us when they stop.
+  if (!countsProveNotDrained(instance, config.standaloneTaskPolicy)
+    && backoffCheckDue(nowSeconds - marker.drainStartedAt, config.sweepIntervalSeconds)) return 'evaluate';
   return heartbeatDue(nowSeconds, marker, config) ? 'heartbeat' : 'none';
 }

@@ -64,21 +64,10 @@ test('heavy faults on 10 instances: 20% throttling, 5% 5xx, 20% dropped and 20% 
   const ids = Array.from({ length: 10 }, () => emu.world.addInstance({ serviceTasks: 3, deactivatingMs: (i) => 20 * SECOND + i * 20 * SECOND }));
   ids.forEach((id) => emu.world.scaleIn(id));
   const outcomes = await emu.waitForOutcomes(ids, 60 * MINUTE);
-  // a lost task event is caught by the next sweep (reservations released), at worst by its back-off check
+  // a lost task event is caught by the sweep's back-off check: bounded by the time already spent draining
   expectCleanDrains(outcomes, within(emu, 10 * MINUTE));
   expect(emu.server.calls.filter((c) => c.injected).length).toBeGreaterThan(20);
   expect(emu.bus.deliveries.filter((d) => d.fate === 'dropped').length).toBeGreaterThan(3);
-}));
-
-test('every task event lost: the next sweep sees the reservations released and completes, without waiting for a back-off point', () => withEmulator({ scale: 20 }, async (emu) => {
-  const id = emu.world.addInstance({ serviceTasks: 2, deactivatingMs: (i) => 4 * MINUTE + i * 90 * SECOND });
-  emu.setFaults({ dropEventRate: 1, dropOnly: ['ECS Task State Change'] });
-  emu.world.scaleIn(id);
-  const [outcome] = await emu.waitForOutcomes([id], 20 * MINUTE);
-  // the last task stops 5.5 minutes into the drain; the next back-off point is at 8 minutes, the next sweep within 1
-  expectCleanDrains([outcome], within(emu, 70 * SECOND));
-  expect(emu.bus.deliveries.filter((d) => d.fate === 'dropped' && d.detailType === 'ECS Task State Change').length).toBeGreaterThanOrEqual(2);
-  expect(emu.lambda.invocations.filter((i) => i.detailType === 'ECS Task State Change')).toEqual([]);
 }));
 
 test('a Lambda killed mid-drain: retries and the sweep finish every drain', () => withEmulator({

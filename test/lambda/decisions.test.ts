@@ -148,19 +148,6 @@ describe('sweepAction', () => {
     expect(sweepAction(1000 + 185, draining(0), m(1000), c)).toBe('none'); // 3 intervals
   });
 
-  test('reservations still held: no back-off check, the task events will tell', () => {
-    const holding = instance({ status: 'DRAINING', runningTasksCount: 0, taskResourcesHeld: true });
-    expect(sweepAction(1000 + 125, holding, m(1000), c)).toBe('none'); // a back-off point
-  });
-
-  test('nothing counted and every reservation back: checked at once, back-off point or not (a lost task event)', () => {
-    const released = instance({ status: 'DRAINING', runningTasksCount: 0, taskResourcesHeld: false });
-    expect(sweepAction(1000 + 185, released, m(1000), c)).toBe('evaluate'); // 3 intervals: not a back-off point
-    expect(sweepAction(1000 + 185, released, m(1000), config({ standaloneTaskPolicy: 'IGNORE' }))).toBe('evaluate');
-    // reservations unknown (not reported): the back-off schedule decides
-    expect(sweepAction(1000 + 185, instance({ status: 'DRAINING', runningTasksCount: 0 }), m(1000), c)).toBe('none');
-  });
-
   test('a due heartbeat alone only keeps the action alive: no task listing', () => {
     expect(sweepAction(1000 + 480, draining(3), m(1000), c)).toBe('heartbeat');
     expect(sweepAction(1000 + 545, draining(0), m(1000), c)).toBe('heartbeat'); // 9 intervals: not a back-off point
