@@ -18,7 +18,6 @@ import {
   ListContainerInstancesCommand,
   ListTasksCommand,
   PutAttributesCommand,
-  type Resource,
   StopTaskCommand,
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
@@ -56,37 +55,15 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** The CPU and MEMORY reservations: the resources every EC2 task reserves some of. */
-const RESERVED_RESOURCES = ['CPU', 'MEMORY'];
-
-/**
- * Whether tasks still hold CPU or memory: remaining below registered for either. Undefined when ECS reported neither
- * pair (then nothing is concluded from resources).
- */
-export function taskResourcesHeld(ci: Pick<ContainerInstance, 'registeredResources' | 'remainingResources'>): boolean | undefined {
-  const value = (list: Resource[] | undefined, name: string) => list?.find((r) => r.name === name && r.type === 'INTEGER')?.integerValue;
-  let known = false;
-  for (const name of RESERVED_RESOURCES) {
-    const registered = value(ci.registeredResources, name);
-    const remaining = value(ci.remainingResources, name);
-    if (registered === undefined || remaining === undefined) continue;
-    known = true;
-    if (remaining < registered) return true;
-  }
-  return known ? false : undefined;
-}
-
 function toInstanceState(ci: ContainerInstance): ContainerInstanceState | undefined {
   if (!ci.containerInstanceArn || !ci.ec2InstanceId || !ci.status) return undefined;
   const marker = (ci.attributes ?? []).find((a: Attribute) => a.name === DRAIN_MARKER_ATTRIBUTE);
-  const held = taskResourcesHeld(ci);
   return {
     arn: ci.containerInstanceArn,
     ec2InstanceId: ci.ec2InstanceId,
     status: ci.status,
     runningTasksCount: ci.runningTasksCount ?? 0,
     pendingTasksCount: ci.pendingTasksCount ?? 0,
-    ...(held !== undefined ? { taskResourcesHeld: held } : {}),
     ...(marker?.value !== undefined ? { markerValue: marker.value } : {}),
   };
 }

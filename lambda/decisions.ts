@@ -13,12 +13,6 @@ export interface ContainerInstanceState {
   /** Tasks with desired status RUNNING. It drops as soon as a task is told to stop, long before it has stopped. */
   readonly runningTasksCount: number;
   readonly pendingTasksCount: number;
-  /**
-   * Whether tasks still hold CPU or memory on the instance (remainingResources below registeredResources). ECS
-   * releases a task's reservation only when the task is STOPPED, so this proves a task is not STOPPED yet, with no
-   * task listing. Undefined when ECS reported no resources.
-   */
-  readonly taskResourcesHeld?: boolean;
   /** Value of the drain marker attribute, if present. */
   readonly markerValue?: string;
 }
@@ -101,15 +95,10 @@ export function assessTasks(tasks: readonly TaskState[], policy: StandalonePolic
   };
 }
 
-/**
- * Whether what DescribeContainerInstances reports alone proves the instance is not drained, so no task needs to be
- * listed: a task still desired RUNNING or PENDING, or a task still holding its CPU or memory reservation (ECS releases
- * it when the task is STOPPED, so a DEACTIVATING or STOPPING task still holds it). This only ever skips a listing
- * when the instance is certainly not drained; completion always needs the listing that shows every task STOPPED.
- */
+/** Whether the task counts alone prove the instance is not drained, so no task needs to be listed. */
 export function countsProveNotDrained(instance: ContainerInstanceState, policy: StandalonePolicy): boolean {
   // With IGNORE a running standalone task does not block; with STOP we must list tasks to find the ones to stop.
-  return policy === 'WAIT' && (instance.runningTasksCount + instance.pendingTasksCount > 0 || instance.taskResourcesHeld === true);
+  return policy === 'WAIT' && instance.runningTasksCount + instance.pendingTasksCount > 0;
 }
 
 export function drainTimedOut(nowSeconds: number, marker: DrainMarker, config: DrainConfig): boolean {

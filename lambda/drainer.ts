@@ -171,13 +171,7 @@ export class Drainer {
 
     let blocking = instance.runningTasksCount + instance.pendingTasksCount;
     let standaloneRunning: TaskState[] = [];
-    if (countsProveNotDrained(instance, config.standaloneTaskPolicy)) {
-      if (blocking === 0) {
-        // runningTasksCount says 0, but tasks still hold their reservations: they are deregistering or stopping.
-        metrics.count(MetricName.PREMATURE_COMPLETION_GUARDS);
-        log.info('tasks still hold CPU or memory although runningTasksCount is 0: not drained yet');
-      }
-    } else {
+    if (!countsProveNotDrained(instance, config.standaloneTaskPolicy)) {
       const tasks = await this.listAllTasks(instance);
       const assessment = assessTasks(tasks, config.standaloneTaskPolicy);
       blocking = assessment.blocking.length;

@@ -127,6 +127,16 @@ describe('ECS (awsJson1_1)', () => {
     expect(res.tasks![0].stoppedAt).toBeUndefined();
   });
 
+  test('DescribeContainerInstances reports CPU and memory reserved by running tasks', async () => {
+    const id = world.addInstance({ serviceTasks: 2 });
+    const ci = world.containerInstanceOf(id)!;
+    const [d] = (await ecs.send(new DescribeContainerInstancesCommand({ cluster: 'prod', containerInstances: [ci.arn] }))).containerInstances!;
+    const value = (list: typeof d.remainingResources, name: string) => list!.find((r) => r.name === name)!.integerValue!;
+    expect(value(d.registeredResources, 'CPU') - value(d.remainingResources, 'CPU')).toBe(2 * 256);
+    expect(value(d.registeredResources, 'MEMORY') - value(d.remainingResources, 'MEMORY')).toBe(2 * 512);
+    expect(d.remainingResources!.find((r) => r.name === 'PORTS')!.stringSetValue).toEqual(['22', '2375', '2376', '51678', '51679']);
+  });
+
   test('UpdateContainerInstancesState: at most 10, failures for unknown and INACTIVE ones, and DRAINING walks tasks to STOPPED', async () => {
     const id = world.addInstance({ serviceTasks: 1, deactivatingMs: 50, stoppingMs: 50 });
     const gone = world.containerInstanceOf(world.addInstance({ status: 'INACTIVE' }))!;
@@ -143,6 +153,8 @@ describe('ECS (awsJson1_1)', () => {
     expect(task).toMatchObject({ desiredStatus: 'STOPPED', lastStatus: 'DEACTIVATING' });
     const described = await ecs.send(new DescribeContainerInstancesCommand({ cluster: 'prod', containerInstances: [ci.arn] }));
     expect(described.containerInstances![0].runningTasksCount).toBe(0);
+    // ... and ECS already reports its CPU and memory as free: resources are no proof of drained either
+    expect(described.containerInstances![0].remainingResources).toEqual(described.containerInstances![0].registeredResources);
     await sleep(150);
     expect(task.lastStatus).toBe('STOPPED');
     const stopped = await ecs.send(new ListTasksCommand({ cluster: 'prod', containerInstance: ci.arn, desiredStatus: 'STOPPED' }));

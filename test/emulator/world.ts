@@ -413,11 +413,12 @@ export class World {
 
   /**
    * registeredResources and remainingResources, as DescribeContainerInstances and the container instance event report
-   * them: every task reserves TASK_CPU and TASK_MEMORY until its lastStatus is STOPPED (a DEACTIVATING or STOPPING
-   * task still runs, so it still holds them).
+   * them. Every task reserves TASK_CPU and TASK_MEMORY, and ECS "optimistically considers instance resources as free
+   * ... whenever a running task transitions to the stopping state" (AWS What's New, 2023-07): so a task still
+   * DEACTIVATING or STOPPING no longer counts. Like runningTasksCount, the resources are no proof of drained.
    */
   resourcesOf(ci: EmuContainerInstance): { registeredResources: EcsResource[]; remainingResources: EcsResource[] } {
-    const holding = this.tasksOn(ci.arn).filter((t) => t.lastStatus !== 'STOPPED').length;
+    const holding = this.tasksOn(ci.arn).filter((t) => t.desiredStatus === 'RUNNING' && t.lastStatus !== 'STOPPED').length;
     const resources = (cpu: number, memory: number, ports: string[]): EcsResource[] => [
       { name: 'CPU', type: 'INTEGER', integerValue: cpu, doubleValue: 0, longValue: 0 },
       { name: 'MEMORY', type: 'INTEGER', integerValue: memory, doubleValue: 0, longValue: 0 },

@@ -90,13 +90,6 @@ describe('countsProveNotDrained', () => {
     expect(countsProveNotDrained(instance({ runningTasksCount: 1 }), 'IGNORE')).toBe(false);
     expect(countsProveNotDrained(instance({ runningTasksCount: 1 }), 'STOP')).toBe(false);
   });
-
-  test('with WAIT, task reservations still held prove it too (a DEACTIVATING task holds its CPU and memory)', () => {
-    expect(countsProveNotDrained(instance({ taskResourcesHeld: true }), 'WAIT')).toBe(true);
-    expect(countsProveNotDrained(instance({ taskResourcesHeld: false }), 'WAIT')).toBe(false);
-    expect(countsProveNotDrained(instance({ taskResourcesHeld: true }), 'IGNORE')).toBe(false);
-    expect(countsProveNotDrained(instance({ taskResourcesHeld: true }), 'STOP')).toBe(false);
-  });
 });
 
 describe('time decisions', () => {

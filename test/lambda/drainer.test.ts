@@ -115,44 +115,6 @@ describe('the DEACTIVATING trap', () => {
   });
 });
 
-describe('the cheap not-drained check: tasks still holding CPU or memory', () => {
-  test('runningTasksCount 0 but reservations held: one DescribeContainerInstances, no task listing, guard counted', async () => {
-    h = new Harness();
-    h.aws.reportResources = true;
-    const ci = h.aws.addInstance(I1);
-    h.aws.addTasks(ci, 2);
-    h.aws.terminate(I1);
-    await h.lifecycle();
-    h.aws.applyDraining();
-    h.aws.tasks[0].lastStatus = 'STOPPED';
-    h.aws.ecs.resetHistory();
-    h.aws.autoScaling.resetHistory();
-
-    expect(await h.taskStopped(ci.arn)).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
-    expect(h.aws.calls()).toEqual(['DescribeContainerInstances']);
-    expect(h.out.metricValues('PrematureCompletionGuards')).toEqual([1]);
-
-    // the last task STOPPED releases the reservations: now the tasks are listed, and the drain completes
-    h.aws.stopAll(ci);
-    expect(await h.taskStopped(ci.arn)).toEqual([{ instanceId: I1, outcome: 'completed' }]);
-    expect(h.aws.calls()).toEqual(['DescribeContainerInstances', 'DescribeContainerInstances', 'ListTasks', 'DescribeTasks', 'CompleteLifecycleAction']);
-  });
-
-  test('reservations released is no proof of drained: a task still STOPPING is found by the listing', async () => {
-    h = new Harness();
-    h.aws.reportResources = true;
-    const ci = h.aws.addInstance(I1);
-    h.aws.addTasks(ci, 1);
-    h.aws.terminate(I1);
-    await h.lifecycle();
-    h.aws.applyDraining();
-    h.aws.reportResources = false; // as if ECS had released the reservation early
-    h.aws.tasks[0].lastStatus = 'STOPPING';
-    expect(await h.taskStopped(ci.arn)).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
-    expect(h.aws.completedWith(I1)).toBeUndefined();
-  });
-});
-
 describe('pagination and batching', () => {
   test('more than 100 tasks: ListTasks pages and DescribeTasks batches of 100, one straggler blocks', async () => {
     h = new Harness();

@@ -56,11 +56,6 @@ export class FakeAws {
   readonly heartbeats: string[] = [];
   readonly groupStates = new Map<string, string>();
   readonly warmPoolStates = new Map<string, string>();
-  /**
-   * Report registeredResources and remainingResources, as ECS does: each task not yet STOPPED holds 256 CPU and
-   * 512 MiB. Off by default, so the other tests also cover a response without resources.
-   */
-  reportResources = false;
   private nextTask = 1;
 
   constructor() {
@@ -142,19 +137,8 @@ export class FakeAws {
       ec2InstanceId: ci.ec2InstanceId,
       status: ci.status,
       ...this.counts(ci),
-      ...(this.reportResources ? this.resources(ci) : {}),
       attributes: [...ci.attributes].map(([name, value]) => ({ name, value })),
     };
-  }
-
-  private resources(ci: FakeInstance) {
-    const holding = this.tasks.filter((t) => t.containerInstanceArn === ci.arn && t.lastStatus !== 'STOPPED').length;
-    const pair = (cpu: number, memory: number) => [
-      { name: 'CPU', type: 'INTEGER', integerValue: cpu },
-      { name: 'MEMORY', type: 'INTEGER', integerValue: memory },
-      { name: 'PORTS', type: 'STRINGSET', stringSetValue: ['22'] },
-    ];
-    return { registeredResources: pair(2048, 7680), remainingResources: pair(2048 - 256 * holding, 7680 - 512 * holding) };
   }
 
   private page<T>(items: T[], maxResults = 100, nextToken?: string) {
