@@ -25,7 +25,7 @@ import { HANDLER_API_CALLS } from '../lib/handler-api-calls';
 import type { LifecycleResult } from './config';
 import type { ContainerInstanceState, TaskState } from './decisions';
 import { DRAIN_MARKER_ATTRIBUTE } from './drain-marker';
-import type { AutoScalingGateway, EcsGateway, GroupDescription, GroupInstance, LifecycleCallResult, StatusFailure } from './ports';
+import type { AutoScalingGateway, EcsGateway, GroupDescription, GroupInstance, LifecycleCallResult, StatusFailure, StatusUpdate } from './ports';
 
 /** ListTasks, ListContainerInstances, DescribeTasks and DescribeContainerInstances take at most 100 items. */
 export const DESCRIBE_BATCH = 100;
@@ -78,6 +78,15 @@ export class SdkEcsGateway implements EcsGateway {
     return described.find((ci) => ci.ec2InstanceId === ec2InstanceId);
   }
 
+  async findActiveContainerInstanceArn(ec2InstanceId: string): Promise<string | undefined> {
+    // One page is enough: an EC2 instance has at most one container instance in a cluster. ec2InstanceId was
+    // validated against /^i-[0-9a-f]+$/, so it cannot break out of the query.
+    const res = await send<any>(this.client, 'ecs', 'ListContainerInstances', new ListContainerInstancesCommand({
+      cluster: this.cluster, filter: `ec2InstanceId == ${ec2InstanceId}`, status: 'ACTIVE', maxResults: DESCRIBE_BATCH,
+    }));
+    return (res.containerInstanceArns ?? [])[0];
+  }
+
   async describeContainerInstances(arns: readonly string[]): Promise<ContainerInstanceState[]> {
     const out: ContainerInstanceState[] = [];
     for (const batch of chunk(arns, DESCRIBE_BATCH)) {
@@ -95,16 +104,21 @@ export class SdkEcsGateway implements EcsGateway {
     return this.describeContainerInstances(await this.listContainerInstanceArns({ status: 'DRAINING' }));
   }
 
-  async updateStatus(arns: readonly string[], status: 'DRAINING' | 'ACTIVE'): Promise<StatusFailure[]> {
+  async updateStatus(arns: readonly string[], status: 'DRAINING' | 'ACTIVE'): Promise<StatusUpdate> {
     const failures: StatusFailure[] = [];
+    const updated: ContainerInstanceState[] = [];
     for (const batch of chunk(arns, UPDATE_STATE_BATCH)) {
       const res = await send<any>(this.client, 'ecs', 'UpdateContainerInstancesState',
         new UpdateContainerInstancesStateCommand({ cluster: this.cluster, containerInstances: batch, status }));
       for (const f of res.failures ?? []) {
         failures.push({ arn: f.arn ?? '(unknown)', reason: [f.reason, f.detail].filter(Boolean).join(': ') || 'unknown' });
       }
+      for (const ci of res.containerInstances ?? []) {
+        const state = toInstanceState(ci);
+        if (state) updated.push(state);
+      }
     }
-    return failures;
+    return { failures, updated };
   }
 
   async putMarker(containerInstanceArn: string, value: string): Promise<void> {

@@ -69,7 +69,7 @@ export class Drainer {
       case 'lifecycle-action':
         return [await this.onLifecycleAction(trigger.instanceId, trigger.origin)];
       case 'task-stopped':
-        return this.onTaskStopped(trigger.containerInstanceArn);
+        return this.onTaskStopped(trigger.containerInstanceArn, trigger.taskArn);
       case 'sweep':
         return this.sweep(remainingMs);
       case 'warm-pool-return':
@@ -94,6 +94,13 @@ export class Drainer {
     if (origin === 'WarmPool') {
       // Instances waiting in the warm pool are not in service and run no tasks.
       return this.completeUnmanaged(instanceId, 'the instance terminates from the warm pool');
+    }
+    // The common case, an ACTIVE instance, costs one ListContainerInstances: the counts come back with
+    // UpdateContainerInstancesState. Anything else (not registered, already DRAINING, ...) is described first.
+    const activeArn = await this.deps.ecs.findActiveContainerInstanceArn(instanceId);
+    if (activeArn) {
+      const [report] = await this.startDrain([{ arn: activeArn, ec2InstanceId: instanceId, status: 'ACTIVE', runningTasksCount: 0, pendingTasksCount: 0 }], true);
+      return report;
     }
     return this.drain(instanceId, await this.deps.ecs.findContainerInstance(instanceId));
   }
@@ -143,18 +150,21 @@ export class Drainer {
     const now = this.nowSeconds();
     const marker: DrainMarker = { owner: this.owner, drainStartedAt: now, lastHeartbeatAt: now };
     for (const instance of pending) await this.deps.ecs.putMarker(instance.arn, encodeMarker(marker));
+    const answered = new Map<string, ContainerInstanceState>();
     if (setDraining) {
-      const failures = await this.deps.ecs.updateStatus(pending.map((i) => i.arn), 'DRAINING');
+      const { failures, updated } = await this.deps.ecs.updateStatus(pending.map((i) => i.arn), 'DRAINING');
       if (failures.length > 0) {
         throw new DrainError(`ECS could not set DRAINING: ${failures.map((f) => `${f.arn} (${f.reason})`).join(', ')}`);
       }
+      for (const ci of updated) answered.set(ci.arn, ci);
     }
     for (const instance of pending) {
       this.deps.metrics.count(MetricName.DRAINS_STARTED);
       this.logFor(instance.ec2InstanceId, { containerInstanceArn: instance.arn })
         .info(setDraining ? 'set the container instance to DRAINING' : 'the container instance was already DRAINING: waiting for its tasks');
-      // The counts ECS reported before DRAINING was set still hold: nothing has stopped yet.
-      reports.push(await this.evaluate(instance, marker));
+      // The counts ECS reported with DRAINING (or, for an instance not set here, before): nothing has stopped yet.
+      // Counts of 0, or unknown ones, lead to a full task check, never to completion on counts alone.
+      reports.push(await this.evaluate(answered.get(instance.arn) ?? instance, marker));
     }
     return reports;
   }
@@ -163,7 +173,7 @@ export class Drainer {
    * Checks whether every task on a DRAINING instance is STOPPED and acts: complete, stop standalone tasks,
    * time out, or keep the lifecycle action alive.
    */
-  private async evaluate(instance: ContainerInstanceState, marker: DrainMarker): Promise<InstanceReport> {
+  private async evaluate(instance: ContainerInstanceState, marker: DrainMarker, knownStopped?: string): Promise<InstanceReport> {
     const { config, ecs, autoScaling, metrics } = this.deps;
     const instanceId = instance.ec2InstanceId;
     const log = this.logFor(instanceId, { containerInstanceArn: instance.arn });
@@ -172,7 +182,7 @@ export class Drainer {
     let blocking = instance.runningTasksCount + instance.pendingTasksCount;
     let standaloneRunning: TaskState[] = [];
     if (!countsProveNotDrained(instance, config.standaloneTaskPolicy)) {
-      const tasks = await this.listAllTasks(instance);
+      const tasks = await this.listAllTasks(instance, knownStopped);
       const assessment = assessTasks(tasks, config.standaloneTaskPolicy);
       blocking = assessment.blocking.length;
       standaloneRunning = [...assessment.standaloneRunning];
@@ -235,23 +245,30 @@ export class Drainer {
    * Every task on the instance that could still be running: desired STOPPED (they may still be DEACTIVATING or
    * STOPPING), plus desired RUNNING when ECS counts any. runningTasksCount counts exactly the tasks with desired
    * status RUNNING (and pendingTasksCount the PENDING ones), so when both are 0 there is nothing more to list.
+   * `knownStopped` is a task an ECS event reported with lastStatus STOPPED: STOPPED is final, so it needs no
+   * DescribeTasks (an instance whose last task just stopped is then often checked with no DescribeTasks at all).
    */
-  private async listAllTasks(instance: ContainerInstanceState): Promise<TaskState[]> {
+  private async listAllTasks(instance: ContainerInstanceState, knownStopped?: string): Promise<TaskState[]> {
     const { ecs } = this.deps;
     const arns = new Set(await ecs.listTaskArns(instance.arn, 'STOPPED'));
     if (instance.runningTasksCount + instance.pendingTasksCount > 0) {
       for (const arn of await ecs.listTaskArns(instance.arn, 'RUNNING')) arns.add(arn);
     }
-    return arns.size === 0 ? [] : ecs.describeTasks([...arns]);
+    const stopped: TaskState[] = [];
+    if (knownStopped !== undefined && arns.delete(knownStopped)) {
+      stopped.push({ arn: knownStopped, lastStatus: 'STOPPED', desiredStatus: 'STOPPED' });
+    }
+    return arns.size === 0 ? stopped : [...stopped, ...await ecs.describeTasks([...arns])];
   }
 
-  async onTaskStopped(containerInstanceArn: string): Promise<InstanceReport[]> {
+  /** An ECS event said a task of the cluster reached STOPPED: if it was the last one on a drain of ours, complete. */
+  async onTaskStopped(containerInstanceArn: string, taskArn?: string): Promise<InstanceReport[]> {
     const [instance] = await this.deps.ecs.describeContainerInstances([containerInstanceArn]);
     if (!instance || instance.status !== 'DRAINING') return [];
     const marker = ownMarker(instance, this.owner);
     // Not drained by this hook: another hook (or nobody) is waiting for it.
     if (!marker) return [];
-    return [await this.evaluate(instance, marker)];
+    return [await this.evaluate(instance, marker, taskArn)];
   }
 
   /**
@@ -332,7 +349,7 @@ export class Drainer {
       });
       return { instanceId, outcome: 'skipped' };
     }
-    const failures = await this.deps.ecs.updateStatus([instance.arn], 'ACTIVE');
+    const { failures } = await this.deps.ecs.updateStatus([instance.arn], 'ACTIVE');
     if (failures.length > 0) throw new DrainError(`ECS could not set ACTIVE: ${failures.map((f) => f.reason).join(', ')}`);
     // ACTIVE first, marker second: a marker left on an ACTIVE instance is harmless (the next drain overwrites it).
     await this.deps.ecs.deleteMarker(instance.arn);
@@ -355,7 +372,7 @@ export class Drainer {
     }
     const now = this.nowSeconds();
     await this.deps.ecs.putMarker(instance.arn, encodeMarker({ owner: this.owner, drainStartedAt: now, lastHeartbeatAt: now }));
-    const failures = await this.deps.ecs.updateStatus([instance.arn], 'DRAINING');
+    const { failures } = await this.deps.ecs.updateStatus([instance.arn], 'DRAINING');
     if (failures.length > 0) throw new DrainError(`ECS could not set DRAINING: ${failures.map((f) => f.reason).join(', ')}`);
     this.deps.metrics.count(MetricName.SPOT_INTERRUPTION_DRAINS);
     log.info('spot interruption warning: set the container instance to DRAINING two minutes early', { containerInstanceArn: instance.arn });

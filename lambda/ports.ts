@@ -12,8 +12,16 @@ export interface EcsGateway {
   describeContainerInstances(arns: readonly string[]): Promise<ContainerInstanceState[]>;
   /** Every DRAINING container instance of the cluster (paginated, described in batches of 100). */
   listDrainingContainerInstances(): Promise<ContainerInstanceState[]>;
-  /** Sets the status of container instances (batched by 10). Returns the ARNs ECS reported as failures. */
-  updateStatus(arns: readonly string[], status: 'DRAINING' | 'ACTIVE'): Promise<StatusFailure[]>;
+  /**
+   * The ARN of the container instance of an EC2 instance if it is ACTIVE: one ListContainerInstances call, with no
+   * DescribeContainerInstances, for the common case of a lifecycle event.
+   */
+  findActiveContainerInstanceArn(ec2InstanceId: string): Promise<string | undefined>;
+  /**
+   * Sets the status of container instances (batched by 10). Returns the failures ECS reported, and the container
+   * instances it updated as its answer describes them (counts as of the update).
+   */
+  updateStatus(arns: readonly string[], status: 'DRAINING' | 'ACTIVE'): Promise<StatusUpdate>;
   putMarker(containerInstanceArn: string, value: string): Promise<void>;
   deleteMarker(containerInstanceArn: string): Promise<void>;
   /** Every task ARN on the instance with this desired status (paginated by 100). */
@@ -21,6 +29,11 @@ export interface EcsGateway {
   /** Describes tasks (any number; batched by 100). */
   describeTasks(taskArns: readonly string[]): Promise<TaskState[]>;
   stopTask(taskArn: string, reason: string): Promise<void>;
+}
+
+export interface StatusUpdate {
+  readonly failures: readonly StatusFailure[];
+  readonly updated: readonly ContainerInstanceState[];
 }
 
 export interface StatusFailure {

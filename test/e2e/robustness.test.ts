@@ -70,6 +70,17 @@ test('heavy faults on 10 instances: 20% throttling, 5% 5xx, 20% dropped and 20% 
   expect(emu.bus.deliveries.filter((d) => d.fate === 'dropped').length).toBeGreaterThan(3);
 }));
 
+test('every task event lost: the sweep\'s back-off check completes the drain, within the time already spent draining', () => withEmulator({ scale: 40 }, async (emu) => {
+  const id = emu.world.addInstance({ serviceTasks: 2, deactivatingMs: (i) => 4 * MINUTE + i * 90 * SECOND });
+  emu.setFaults({ dropEventRate: 1, dropOnly: ['ECS Task State Change'] });
+  emu.world.scaleIn(id);
+  const [outcome] = await emu.waitForOutcomes([id], 20 * MINUTE);
+  // the last task stops 5.5 minutes into the drain; the back-off check at 8 minutes finds it (not drainTimeout at 60)
+  expectCleanDrains([outcome], within(emu, 3 * MINUTE));
+  expect(emu.bus.deliveries.filter((d) => d.fate === 'dropped' && d.detailType === 'ECS Task State Change').length).toBeGreaterThanOrEqual(2);
+  expect(emu.lambda.invocations.filter((i) => i.detailType === 'ECS Task State Change')).toEqual([]);
+}));
+
 test('a Lambda killed mid-drain: retries and the sweep finish every drain', () => withEmulator({
   scale: 40, seed: 3, faults: { killInvocationRate: 0.3 },
 }, async (emu) => {

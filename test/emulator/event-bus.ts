@@ -87,7 +87,8 @@ export class EventBus {
   /** Delivers to the target of one rule, with the injected faults. */
   private route(rule: Rule, event: Record<string, unknown>): void {
     const detailType = String(event['detail-type']);
-    if (this.rng.chance(this.faults.dropEventRate ?? 0)) {
+    const droppable = !this.faults.dropOnly || this.faults.dropOnly.includes(detailType);
+    if (droppable && this.rng.chance(this.faults.dropEventRate ?? 0)) {
       this.deliveries.push({ at: this.clock.now(), ruleId: rule.id, detailType, fate: 'dropped' });
       return;
     }

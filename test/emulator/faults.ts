@@ -40,6 +40,8 @@ export interface FaultOptions {
   readonly rateLimits?: Record<string, { readonly rate: number; readonly burst: number }>;
   /** Probability that EventBridge drops an event for the Lambda target. */
   readonly dropEventRate?: number;
+  /** Detail types the drop rate applies to (all when unset), e.g. only the ECS task events. */
+  readonly dropOnly?: readonly string[];
   /** Probability that EventBridge delivers an event twice. */
   readonly duplicateEventRate?: number;
   /** Extra random delivery delay, up to this many emulated ms (so events can arrive out of order). */

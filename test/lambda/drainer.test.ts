@@ -7,7 +7,7 @@ import { DRAIN_MARKER_ATTRIBUTE } from '../../lambda/drain-marker';
 import { Drainer } from '../../lambda/drainer';
 import { classifyEvent } from '../../lambda/events';
 import { EmfMetrics, JsonLogger } from '../../lambda/telemetry';
-import { ASG, CapturedLines, HOOK, OWNER, config as baseConfig, lifecycleEvent, marker, scheduledEvent, taskStoppedEvent } from './fixtures';
+import { ASG, CapturedLines, HOOK, OWNER, config as baseConfig, lifecycleEvent, marker, scheduledEvent, taskArn, taskStoppedEvent } from './fixtures';
 import { FakeAws } from './mock-aws';
 
 const I1 = 'i-0123456789abcdef0';
@@ -36,7 +36,13 @@ class Harness {
   advance(seconds: number): void { this.nowMs += seconds * 1000; }
   send(event: unknown) { return this.drainer.handle(classifyEvent(event, this.config)); }
   lifecycle(instanceId = I1, detail: Record<string, unknown> = {}) { return this.send(lifecycleEvent({ EC2InstanceId: instanceId, ...detail })); }
-  taskStopped(ciArn: string) { return this.send(taskStoppedEvent({ containerInstanceArn: ciArn })); }
+  /** The event ECS sends when a task on the instance reaches STOPPED: it names a task that really is STOPPED. */
+  taskStopped(ciArn: string, stoppedTaskArn?: string) {
+    const named = stoppedTaskArn
+      ?? this.aws.tasks.find((t) => t.containerInstanceArn === ciArn && t.lastStatus === 'STOPPED')?.arn
+      ?? taskArn(9999); // a task no longer listed
+    return this.send(taskStoppedEvent({ containerInstanceArn: ciArn, taskArn: named }));
+  }
   sweep() { return this.send(scheduledEvent()); }
   markerOf(ec2InstanceId = I1) {
     return decodeMarker(this.aws.instances.find((i) => i.ec2InstanceId === ec2InstanceId)!.attributes.get(DRAIN_MARKER_ATTRIBUTE));
@@ -60,8 +66,9 @@ describe('happy path', () => {
     expect(first).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
     expect(ci.status).toBe('DRAINING');
     expect(h.markerOf()).toEqual({ owner: OWNER, drainStartedAt: T0 / 1000, lastHeartbeatAt: T0 / 1000 });
+    // (one ListContainerInstances, for ACTIVE ones only: the counts come back with UpdateContainerInstancesState)
     expect(h.aws.calls()).toEqual([
-      'ListContainerInstances', 'DescribeContainerInstances', 'RecordLifecycleActionHeartbeat', 'PutAttributes', 'UpdateContainerInstancesState',
+      'ListContainerInstances', 'RecordLifecycleActionHeartbeat', 'PutAttributes', 'UpdateContainerInstancesState',
     ]);
     expect(h.aws.completedWith(I1)).toBeUndefined();
 
@@ -83,6 +90,33 @@ describe('happy path', () => {
     expect(h.out.metricValues('DrainsStarted')).toEqual([1]);
     expect(h.out.metricValues('DrainsCompleted')).toEqual([1]);
     expect(h.out.metricValues('DrainDuration')).toEqual([30]);
+  });
+
+  test('the task the event reports STOPPED is not described again (STOPPED is final)', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1);
+    const [only] = h.aws.addTasks(ci, 1);
+    h.aws.terminate(I1);
+    await h.lifecycle();
+    h.aws.applyDraining();
+    only.lastStatus = 'STOPPED';
+    h.aws.ecs.resetHistory();
+    h.aws.autoScaling.resetHistory();
+    expect(await h.taskStopped(ci.arn, only.arn)).toEqual([{ instanceId: I1, outcome: 'completed' }]);
+    expect(h.aws.calls()).toEqual(['DescribeContainerInstances', 'ListTasks', 'CompleteLifecycleAction']);
+  });
+
+  test('a task the event does not name is still described: the event is no proof for the others', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1);
+    const [first, second] = h.aws.addTasks(ci, 2);
+    h.aws.terminate(I1);
+    await h.lifecycle();
+    h.aws.applyDraining();
+    first.lastStatus = 'STOPPED';
+    second.lastStatus = 'STOPPING';
+    expect(await h.taskStopped(ci.arn, first.arn)).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
+    expect(h.aws.completedWith(I1)).toBeUndefined();
   });
 
   test('an instance with no tasks completes within the first invocation', async () => {
@@ -124,7 +158,8 @@ describe('pagination and batching', () => {
     h.aws.addTasks(ci, 250, 'STOPPED', 'STOPPED');
     h.aws.tasks[237].lastStatus = 'DEACTIVATING';
 
-    expect(await h.taskStopped(ci.arn)).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
+    // (the event names a task that is no longer listed, so all 250 are described)
+    expect(await h.taskStopped(ci.arn, taskArn(9999))).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
     const listCalls = h.aws.ecs.commandCalls(require('@aws-sdk/client-ecs').ListTasksCommand);
     expect(listCalls.filter((c) => c.args[0].input.desiredStatus === 'STOPPED')).toHaveLength(3);
     const describeCalls = h.aws.ecs.commandCalls(require('@aws-sdk/client-ecs').DescribeTasksCommand);
