@@ -44,6 +44,8 @@ interface RunResult {
   readonly sweepCalls: number;
   readonly sweepHeartbeats: number;
   readonly sweepHeartbeatRecords: number;
+  /** ListTasks and DescribeTasks of the sweep's back-off checks (per instance, not shared). */
+  readonly sweepTaskChecks: number;
 }
 
 async function run(options: EmulatorOptions, scale: number, instances: number, deactivatingMs: (i: number) => number): Promise<RunResult> {
@@ -75,6 +77,7 @@ async function run(options: EmulatorOptions, scale: number, instances: number, d
       sweepCalls: bySweep.length,
       sweepHeartbeats: bySweep.filter((c) => c.operation === 'RecordLifecycleActionHeartbeat').length,
       sweepHeartbeatRecords: bySweep.filter((c) => c.operation === 'PutAttributes').length,
+      sweepTaskChecks: bySweep.filter((c) => c.operation === 'ListTasks' || c.operation === 'DescribeTasks').length,
       expired: outcomes.filter((o) => o.how === 'expired').length,
       cutOff: outcomes.reduce((n, o) => n + o.tasksNotStopped, 0),
     };
@@ -89,12 +92,13 @@ function printCalls(label: string, r: RunResult, instances: number): void {
   console.log(`  ${label}: ${r.callTotal.toFixed(1)} calls/instance, ${(r.callTotal - heartbeats).toFixed(1)} without heartbeats — ${ops}`);
   if (r.sweeps === 0) return;
   // Split by the invocation that made each call: the events of the instance's own drain, or the scheduled sweep.
-  const sweepListings = r.sweepCalls - r.sweepHeartbeats - r.sweepHeartbeatRecords;
+  const sweepOther = r.sweepCalls - r.sweepHeartbeats - r.sweepHeartbeatRecords - r.sweepTaskChecks;
   const eventDriven = r.callTotal - r.sweepCalls / instances - (heartbeats - r.sweepHeartbeats / instances);
+  const per = (n: number) => (n / instances).toFixed(1);
   console.log(`    made by the instance's own events, heartbeats aside: ${eventDriven.toFixed(1)}`);
-  console.log(`    made by the safety sweep: ${(r.sweepCalls / instances).toFixed(1)} per instance = ${(r.sweepHeartbeats / instances).toFixed(1)} heartbeats`
-    + ` + ${(r.sweepHeartbeatRecords / instances).toFixed(1)} PutAttributes recording them + ${(sweepListings / instances).toFixed(1)} listings`
-    + ` (${sweepListings} listing calls over ${r.sweeps} sweeps, shared by all ${instances} drains: ${(sweepListings / r.sweeps).toFixed(1)} per sweep)`);
+  console.log(`    made by the safety sweep: ${per(r.sweepCalls)} per instance = ${per(r.sweepHeartbeats)} heartbeats`
+    + ` + ${per(r.sweepHeartbeatRecords)} PutAttributes recording them + ${per(r.sweepTaskChecks)} back-off task checks`
+    + ` + ${per(sweepOther)} group listings (${sweepOther} calls over ${r.sweeps} sweeps, ${(sweepOther / r.sweeps).toFixed(1)} per sweep, shared by all ${instances} drains)`);
 }
 
 async function main(): Promise<void> {
