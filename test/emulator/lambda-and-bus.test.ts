@@ -141,7 +141,8 @@ describe('event bus', () => {
   });
 
   test('a failing function is retried twice, about 1 and 2 minutes apart, then dead-lettered', async () => {
-    const { lambda, bus: b } = bus(600, [probeRule]);
+    // scale 60: the 30 s of slack below are half a real second, room for a slow invocation on a loaded machine
+    const { lambda, bus: b } = bus(60, [probeRule]);
     b.publish(event('boom', { fail: true }));
     await waitFor(() => b.deadLetters.length === 1);
     const attempts = settled(lambda);
@@ -160,14 +161,18 @@ describe('event bus', () => {
     await waitFor(() => noRetries.bus.deadLetters.length === 1);
     expect(noRetries.bus.deadLetters[0]).toMatchObject({ attempts: 1, reason: 'RetriesExhausted' });
 
-    const young = bus(600, [probeRule], {}, { maximumRetryAttempts: 2, maximumEventAgeMs: 2 * MINUTE });
+    // Retries come 1 and then 2 minutes after a failure: with a 2.5-minute maximum age the first retry runs (age
+    // about 1 minute) and the second would be past it (age over 3 minutes). Scale 60 leaves about 1.5 real seconds
+    // for the invocations themselves before the first retry would be too old as well.
+    const young = bus(60, [probeRule], {}, { maximumRetryAttempts: 2, maximumEventAgeMs: 2.5 * MINUTE });
     young.bus.publish(event('aging', { fail: true }));
     await waitFor(() => young.bus.deadLetters.length === 1);
     expect(young.bus.deadLetters[0]).toMatchObject({ attempts: 2, reason: 'EventAgeExceeded' });
   });
 
   test('a rate(1 minute) schedule fires every emulated minute, on the minute, with the Scheduled Event shape', async () => {
-    const { clock, lambda, bus: b } = bus(600, [{ id: 'Sweep', periodMs: MINUTE }]);
+    // scale 60: the 30 s of allowed timer lag are half a real second
+    const { clock, lambda, bus: b } = bus(60, [{ id: 'Sweep', periodMs: MINUTE }]);
     const start = clock.now();
     b.startSchedules();
     await waitFor(() => settled(lambda).length >= 4);
