@@ -138,7 +138,7 @@ describe('ECS (awsJson1_1)', () => {
   });
 
   test('UpdateContainerInstancesState: at most 10, failures for unknown and INACTIVE ones, and DRAINING walks tasks to STOPPED', async () => {
-    const id = world.addInstance({ serviceTasks: 1, deactivatingMs: 50, stoppingMs: 50 });
+    const id = world.addInstance({ serviceTasks: 1, deactivatingMs: 400, stoppingMs: 100 }); // wide windows: real time, loaded CI
     const gone = world.containerInstanceOf(world.addInstance({ status: 'INACTIVE' }))!;
     world.drainReactionMs = 10;
     const ci = world.containerInstanceOf(id)!;
@@ -155,7 +155,7 @@ describe('ECS (awsJson1_1)', () => {
     expect(described.containerInstances![0].runningTasksCount).toBe(0);
     // ... and ECS already reports its CPU and memory as free: resources are no proof of drained either
     expect(described.containerInstances![0].remainingResources).toEqual(described.containerInstances![0].registeredResources);
-    await sleep(150);
+    await sleep(700);
     expect(task.lastStatus).toBe('STOPPED');
     const stopped = await ecs.send(new ListTasksCommand({ cluster: 'prod', containerInstance: ci.arn, desiredStatus: 'STOPPED' }));
     expect(stopped.taskArns).toEqual([task.arn]);
@@ -174,13 +174,13 @@ describe('ECS (awsJson1_1)', () => {
 
   test('on a DRAINING instance daemon tasks stop only after the service tasks; standalone tasks only on StopTask', async () => {
     world.drainReactionMs = 10;
-    const id = world.addInstance({ serviceTasks: 2, daemonTasks: 1, standaloneTasks: 1, deactivatingMs: 60, stoppingMs: 20 });
+    const id = world.addInstance({ serviceTasks: 2, daemonTasks: 1, standaloneTasks: 1, deactivatingMs: 300, stoppingMs: 50 }); // wide windows: real time, loaded CI
     const ci = world.containerInstanceOf(id)!;
     await ecs.send(new UpdateContainerInstancesStateCommand({ cluster: 'prod', status: 'DRAINING', containerInstances: [ci.arn] }));
     const byKind = (kind: string) => world.tasksOn(ci.arn).filter((t) => t.kind === kind);
     await sleep(40);
     expect(byKind('daemon')[0].desiredStatus).toBe('RUNNING');
-    await sleep(250);
+    await sleep(900);
     expect(byKind('service').every((t) => t.lastStatus === 'STOPPED')).toBe(true);
     expect(byKind('daemon')[0].lastStatus).toBe('STOPPED');
     expect(byKind('daemon')[0].stoppedAt!).toBeGreaterThan(Math.max(...byKind('service').map((t) => t.stoppedAt!)));
@@ -190,7 +190,7 @@ describe('ECS (awsJson1_1)', () => {
 
     const stopped = await ecs.send(new StopTaskCommand({ cluster: 'prod', task: standalone.arn, reason: 'drain' }));
     expect(stopped.task).toMatchObject({ desiredStatus: 'STOPPED', stopCode: 'UserInitiated', stoppedReason: 'drain' });
-    await sleep(60);
+    await sleep(400);
     expect(standalone.lastStatus).toBe('STOPPED');
     await expect(ecs.send(new StopTaskCommand({ cluster: 'prod', task: 'arn:aws:ecs:eu-west-1:123456789012:task/prod/gone' }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
   });
@@ -334,14 +334,14 @@ describe('Auto Scaling (awsQuery, XML)', () => {
   });
 
   test('an action expires after its heartbeat timeout unless a heartbeat arrives, applies the DefaultResult, and records what it cut off', async () => {
-    world.hooks.splice(0, 1, { name: 'hook', heartbeatTimeoutSeconds: 0.2, defaultResult: 'ABANDON' });
+    world.hooks.splice(0, 1, { name: 'hook', heartbeatTimeoutSeconds: 1, defaultResult: 'ABANDON' }); // real time: wide margins
     const id = world.addInstance({ serviceTasks: 1 });
     world.scaleIn(id);
-    await sleep(120);
+    await sleep(500);
     await asg.send(new RecordLifecycleActionHeartbeatCommand({ AutoScalingGroupName: group, LifecycleHookName: 'hook', InstanceId: id }));
-    await sleep(120);
+    await sleep(700); // past the first expiry (1 s after the scale-in), before the one the heartbeat set (1.5 s)
     expect(world.outcomes).toEqual([]);
-    await sleep(150);
+    await sleep(600);
     expect(world.outcomes).toEqual([expect.objectContaining({ instanceId: id, how: 'expired', result: 'ABANDON', tasksNotStopped: 1 })]);
   });
 
