@@ -55,6 +55,11 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
+/** The cluster query for one EC2 instance. ec2InstanceId was validated against /^i-[0-9a-f]+$/, so it cannot break out. */
+function instanceFilter(ec2InstanceId: string): string {
+  return `ec2InstanceId == ${ec2InstanceId}`;
+}
+
 function toInstanceState(ci: ContainerInstance): ContainerInstanceState | undefined {
   if (!ci.containerInstanceArn || !ci.ec2InstanceId || !ci.status) return undefined;
   const marker = (ci.attributes ?? []).find((a: Attribute) => a.name === DRAIN_MARKER_ATTRIBUTE);
@@ -72,19 +77,14 @@ export class SdkEcsGateway implements EcsGateway {
   constructor(private readonly client: Sender, private readonly cluster: string) {}
 
   async findContainerInstance(ec2InstanceId: string): Promise<ContainerInstanceState | undefined> {
-    // ec2InstanceId was validated against /^i-[0-9a-f]+$/, so it cannot break out of the query.
-    const arns = await this.listContainerInstanceArns({ filter: `ec2InstanceId == ${ec2InstanceId}` });
+    const arns = await this.listContainerInstanceArns({ filter: instanceFilter(ec2InstanceId) });
     const described = await this.describeContainerInstances(arns);
     return described.find((ci) => ci.ec2InstanceId === ec2InstanceId);
   }
 
   async findActiveContainerInstanceArn(ec2InstanceId: string): Promise<string | undefined> {
-    // One page is enough: an EC2 instance has at most one container instance in a cluster. ec2InstanceId was
-    // validated against /^i-[0-9a-f]+$/, so it cannot break out of the query.
-    const res = await send<any>(this.client, 'ecs', 'ListContainerInstances', new ListContainerInstancesCommand({
-      cluster: this.cluster, filter: `ec2InstanceId == ${ec2InstanceId}`, status: 'ACTIVE', maxResults: DESCRIBE_BATCH,
-    }));
-    return (res.containerInstanceArns ?? [])[0];
+    const [arn] = await this.listContainerInstanceArns({ filter: instanceFilter(ec2InstanceId), status: 'ACTIVE' });
+    return arn;
   }
 
   async describeContainerInstances(arns: readonly string[]): Promise<ContainerInstanceState[]> {
@@ -170,7 +170,7 @@ export class SdkEcsGateway implements EcsGateway {
     await send(this.client, 'ecs', 'StopTask', new StopTaskCommand({ cluster: this.cluster, task: taskArn, reason }));
   }
 
-  private async listContainerInstanceArns(query: { filter?: string; status?: 'DRAINING' }): Promise<string[]> {
+  private async listContainerInstanceArns(query: { filter?: string; status?: 'ACTIVE' | 'DRAINING' }): Promise<string[]> {
     const arns: string[] = [];
     let nextToken: string | undefined;
     do {
