@@ -17,7 +17,7 @@ import {
 } from './decisions';
 import { type DrainMarker, encodeMarker, ownerId } from './drain-marker';
 import type { Trigger } from './events';
-import type { AutoScalingGateway, Clock, EcsGateway } from './ports';
+import type { AutoScalingGateway, Clock, EcsGateway, StatusFailure } from './ports';
 import { type Logger, MetricName, type Metrics } from './telemetry';
 
 export type InstanceOutcome =
@@ -150,21 +150,36 @@ export class Drainer {
     const now = this.nowSeconds();
     const marker: DrainMarker = { owner: this.owner, drainStartedAt: now, lastHeartbeatAt: now };
     for (const instance of pending) await this.deps.ecs.putMarker(instance.arn, encodeMarker(marker));
-    const answered = new Map<string, ContainerInstanceState>();
+    // The counts to evaluate with: for an instance set DRAINING here, the ones ECS answers the update with.
+    const counted = new Map<string, ContainerInstanceState>();
+    let failures: readonly StatusFailure[] = [];
     if (setDraining) {
-      const { failures, updated } = await this.deps.ecs.updateStatus(pending.map((i) => i.arn), 'DRAINING');
-      if (failures.length > 0) {
-        throw new DrainError(`ECS could not set DRAINING: ${failures.map((f) => `${f.arn} (${f.reason})`).join(', ')}`);
+      const update = await this.deps.ecs.updateStatus(pending.map((i) => i.arn), 'DRAINING');
+      failures = update.failures;
+      for (const ci of update.updated) counted.set(ci.arn, ci);
+      const failed = new Set(failures.map((f) => f.arn));
+      // An instance ECS neither updated nor refused is described, so it is never evaluated with unknown counts.
+      const unanswered = pending.filter((i) => !counted.has(i.arn) && !failed.has(i.arn)).map((i) => i.arn);
+      if (unanswered.length > 0) {
+        for (const ci of await this.deps.ecs.describeContainerInstances(unanswered)) counted.set(ci.arn, ci);
       }
-      for (const ci of updated) answered.set(ci.arn, ci);
+    } else {
+      for (const instance of pending) counted.set(instance.arn, instance);
     }
     for (const instance of pending) {
+      const current = counted.get(instance.arn);
+      if (!current) continue;
       this.deps.metrics.count(MetricName.DRAINS_STARTED);
       this.logFor(instance.ec2InstanceId, { containerInstanceArn: instance.arn })
         .info(setDraining ? 'set the container instance to DRAINING' : 'the container instance was already DRAINING: waiting for its tasks');
       // The counts ECS reported with DRAINING (or, for an instance not set here, before): nothing has stopped yet.
-      // Counts of 0, or unknown ones, lead to a full task check, never to completion on counts alone.
-      reports.push(await this.evaluate(answered.get(instance.arn) ?? instance, marker));
+      reports.push(await this.evaluate(current, marker));
+    }
+    if (failures.length > 0) {
+      throw new DrainError(`ECS could not set DRAINING: ${failures.map((f) => `${f.arn} (${f.reason})`).join(', ')}`);
+    }
+    if (reports.length < instances.length) {
+      throw new DrainError('ECS did not describe a container instance it had just set DRAINING');
     }
     return reports;
   }
@@ -250,10 +265,13 @@ export class Drainer {
    */
   private async listAllTasks(instance: ContainerInstanceState, knownStopped?: string): Promise<TaskState[]> {
     const { ecs } = this.deps;
-    const arns = new Set(await ecs.listTaskArns(instance.arn, 'STOPPED'));
+    // RUNNING first, then STOPPED: desired status only ever moves from RUNNING to STOPPED, so a task told to stop
+    // between the two calls is in the second list. The other order would miss it in both, and complete too early.
+    const arns = new Set<string>();
     if (instance.runningTasksCount + instance.pendingTasksCount > 0) {
       for (const arn of await ecs.listTaskArns(instance.arn, 'RUNNING')) arns.add(arn);
     }
+    for (const arn of await ecs.listTaskArns(instance.arn, 'STOPPED')) arns.add(arn);
     const stopped: TaskState[] = [];
     if (knownStopped !== undefined && arns.delete(knownStopped)) {
       stopped.push({ arn: knownStopped, lastStatus: 'STOPPED', desiredStatus: 'STOPPED' });

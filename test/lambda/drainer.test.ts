@@ -149,6 +149,40 @@ describe('the DEACTIVATING trap', () => {
   });
 });
 
+describe('a task told to stop while the instance is being checked', () => {
+  test('desired RUNNING is listed before desired STOPPED, so a task that changes in between is never missed', async () => {
+    h = new Harness({ standaloneTaskPolicy: 'IGNORE' });
+    const ci = h.aws.addInstance(I1);
+    const [a, b] = h.aws.addTasks(ci, 2);
+    h.aws.terminate(I1);
+    await h.lifecycle();
+    a.desiredStatus = 'STOPPED';
+    a.lastStatus = 'STOPPED';
+    // GIVEN ECS tells task B to stop right after the first ListTasks of the check
+    h.aws.afterListTasks = () => {
+      h.aws.afterListTasks = undefined;
+      b.desiredStatus = 'STOPPED';
+      b.lastStatus = 'DEACTIVATING';
+    };
+    // WHEN A's STOPPED event is handled THEN B, still deregistering, keeps the instance
+    expect(await h.taskStopped(ci.arn, a.arn)).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
+    expect(h.aws.completedWith(I1)).toBeUndefined();
+    b.lastStatus = 'STOPPED';
+    expect(await h.taskStopped(ci.arn, b.arn)).toEqual([{ instanceId: I1, outcome: 'completed' }]);
+  });
+
+  test('an instance ECS set DRAINING without describing it is described, never taken for empty', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1);
+    h.aws.addTasks(ci, 2);
+    h.aws.terminate(I1);
+    h.aws.unreportedUpdates.add(ci.arn);
+    expect(await h.lifecycle()).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
+    expect(h.aws.calls()).toContain('DescribeContainerInstances');
+    expect(h.aws.completedWith(I1)).toBeUndefined();
+  });
+});
+
 describe('pagination and batching', () => {
   test('more than 100 tasks: ListTasks pages and DescribeTasks batches of 100, one straggler blocks', async () => {
     h = new Harness();

@@ -56,6 +56,10 @@ export class FakeAws {
   readonly heartbeats: string[] = [];
   readonly groupStates = new Map<string, string>();
   readonly warmPoolStates = new Map<string, string>();
+  /** Runs after each ListTasks answer: lets a test change the world between two calls of one check. */
+  afterListTasks?: () => void;
+  /** Leaves these container instances out of UpdateContainerInstancesState answers (updated, but not reported). */
+  readonly unreportedUpdates = new Set<string>();
   private nextTask = 1;
 
   constructor() {
@@ -179,7 +183,10 @@ export class FakeAws {
       const updated = [];
       for (const arn of input.containerInstances ?? []) {
         const ci = this.instances.find((i) => i.arn === arn);
-        if (ci) { ci.status = input.status!; updated.push(this.describeInstance(ci)); }
+        if (ci) {
+          ci.status = input.status!;
+          if (!this.unreportedUpdates.has(arn)) updated.push(this.describeInstance(ci));
+        }
       }
       return { containerInstances: updated, failures: [] };
     });
@@ -196,6 +203,7 @@ export class FakeAws {
       const matches = this.tasks.filter((t) => t.containerInstanceArn === input.containerInstance
         && t.desiredStatus === (input.desiredStatus ?? 'RUNNING'));
       const { items, nextToken } = this.page(matches.map((t) => t.arn), input.maxResults, input.nextToken);
+      this.afterListTasks?.();
       return { taskArns: items, nextToken };
     });
     this.ecs.on(DescribeTasksCommand).callsFake((input) => {
