@@ -25,12 +25,11 @@ import { HANDLER_API_CALLS } from '../lib/handler-api-calls';
 import type { LifecycleResult } from './config';
 import type { ContainerInstanceState, TaskState } from './decisions';
 import { DRAIN_MARKER_ATTRIBUTE } from './drain-marker';
-import type { AutoScalingGateway, EcsGateway, GroupDescription, GroupInstance, LifecycleCallResult, StatusFailure, StatusUpdate } from './ports';
+import {
+  type AutoScalingGateway, DESCRIBE_BATCH, type EcsGateway, type GroupDescription, type GroupInstance, type LifecycleCallResult,
+  type StatusFailure, type StatusUpdate, UPDATE_STATE_BATCH, chunk,
+} from './ports';
 
-/** ListTasks, ListContainerInstances, DescribeTasks and DescribeContainerInstances take at most 100 items. */
-export const DESCRIBE_BATCH = 100;
-/** UpdateContainerInstancesState takes at most 10 container instances. */
-export const UPDATE_STATE_BATCH = 10;
 
 const ALLOWED = new Set(HANDLER_API_CALLS.map((c) => `${c.service}:${c.operation}`));
 
@@ -47,12 +46,6 @@ async function send<T>(client: Sender, service: 'ecs' | 'autoscaling', operation
   const action = `${service}:${operation}`;
   if (!ALLOWED.has(action)) throw new UnlistedApiCallError(action);
   return client.send(command) as Promise<T>;
-}
-
-export function chunk<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 /** The cluster query for one EC2 instance. ec2InstanceId was validated against /^i-[0-9a-f]+$/, so it cannot break out. */

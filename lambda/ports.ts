@@ -5,6 +5,17 @@
 import type { LifecycleResult } from './config';
 import type { ContainerInstanceState, TaskState } from './decisions';
 
+/** ListTasks, ListContainerInstances, DescribeTasks and DescribeContainerInstances take at most 100 items. */
+export const DESCRIBE_BATCH = 100;
+/** UpdateContainerInstancesState takes at most 10 container instances. */
+export const UPDATE_STATE_BATCH = 10;
+
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
 export interface EcsGateway {
   /** The container instance of an EC2 instance in the cluster, or undefined if it is not registered (or INACTIVE). */
   findContainerInstance(ec2InstanceId: string): Promise<ContainerInstanceState | undefined>;
