@@ -32,6 +32,15 @@ export interface TaskState {
  */
 export const HEARTBEAT_SAFETY_MARGIN_SECONDS = 60;
 
+/**
+ * How long before the lifecycle action would expire a heartbeat becomes due: three sweep intervals plus the margin,
+ * so two sweeps in a row may fail (throttled, timed out) and the third still keeps the action alive; at most half
+ * the heartbeat timeout, so a heartbeat is never due right after the previous one.
+ */
+export function heartbeatLeadSeconds(config: Pick<DrainConfig, 'heartbeatTimeoutSeconds' | 'sweepIntervalSeconds'>): number {
+  return Math.min(Math.floor(config.heartbeatTimeoutSeconds / 2), 3 * config.sweepIntervalSeconds + HEARTBEAT_SAFETY_MARGIN_SECONDS);
+}
+
 /** Container instance states in which DRAINING cannot be set or means nothing: complete at once. */
 const NOT_DRAINABLE = new Set(['INACTIVE', 'REGISTERING', 'DEREGISTERING', 'REGISTRATION_FAILED']);
 
@@ -105,13 +114,10 @@ export function drainTimedOut(nowSeconds: number, marker: DrainMarker, config: D
   return nowSeconds - marker.drainStartedAt >= config.drainTimeoutSeconds;
 }
 
-/**
- * A heartbeat is due when the lifecycle action could expire before the next sweep is sure to have run.
- * The construct guarantees heartbeatTimeout >= sweepInterval + 2 × margin, so this is never due right after a heartbeat.
- */
+/** A heartbeat is due once the lifecycle action is within {@link heartbeatLeadSeconds} of expiring. */
 export function heartbeatDue(nowSeconds: number, marker: DrainMarker, config: DrainConfig): boolean {
   const expiresAt = marker.lastHeartbeatAt + config.heartbeatTimeoutSeconds;
-  return nowSeconds >= expiresAt - (config.sweepIntervalSeconds + HEARTBEAT_SAFETY_MARGIN_SECONDS);
+  return nowSeconds >= expiresAt - heartbeatLeadSeconds(config);
 }
 
 export function standaloneGraceOver(nowSeconds: number, marker: DrainMarker, config: DrainConfig): boolean {

@@ -17,7 +17,7 @@ import {
 } from './decisions';
 import { type DrainMarker, encodeMarker, ownerId } from './drain-marker';
 import type { Trigger } from './events';
-import type { AutoScalingGateway, Clock, EcsGateway, StatusFailure } from './ports';
+import { type AutoScalingGateway, type Clock, type EcsGateway, type StatusFailure, UPDATE_STATE_BATCH, chunk } from './ports';
 import { type Logger, MetricName, type Metrics } from './telemetry';
 
 export type InstanceOutcome =
@@ -54,7 +54,7 @@ export class DrainError extends Error {
 /** How many instances one sweep works on at once: enough for hundreds of instances, gentle on ECS throttling. */
 export const SWEEP_CONCURRENCY = 8;
 /** A sweep stops taking new instances when less than this is left of the invocation; the next sweep goes on. */
-export const SWEEP_RESERVE_MS = 20_000;
+export const SWEEP_RESERVE_MS = 60_000;
 
 export class Drainer {
   private readonly owner: string;
@@ -291,55 +291,96 @@ export class Drainer {
 
   /**
    * The safety net, run on a schedule: finds every instance of the group in Terminating:Wait and makes sure it is
-   * draining (a lost lifecycle event), kept alive, timed out, or completed (a lost task event).
+   * kept alive, draining (a lost lifecycle event), timed out, or completed (a lost task event).
+   *
+   * Heartbeats go first: they are the work with a deadline. Each instance (each batch of 10 for drains to start)
+   * is handled on its own: a failure is logged and counted, and does not keep the sweep from the other instances;
+   * the next sweep tries again.
    */
   async sweep(remainingMs: () => number): Promise<InstanceReport[]> {
-    const { autoScaling, ecs, config } = this.deps;
+    const { autoScaling, ecs, config, log, metrics } = this.deps;
     const reports: InstanceReport[] = [];
+    let failures = 0;
+    const guarded = <T>(instanceIds: readonly string[], work: () => Promise<T>) => async (): Promise<T | undefined> => {
+      try {
+        return await work();
+      } catch (error) {
+        failures += 1;
+        metrics.count(MetricName.HANDLER_ERRORS);
+        log.error('sweep could not handle these instances; the next sweep tries again', {
+          instanceIds, error: { name: (error as Error).name, message: (error as Error).message },
+        });
+        return undefined;
+      }
+    };
+    const run = async <T>(items: readonly T[], ids: (item: T) => readonly string[], work: (item: T) => Promise<InstanceReport[]>) => {
+      const results = await this.boundedMap(items, remainingMs, (item) => guarded(ids(item), () => work(item))());
+      for (const r of results) if (r) reports.push(...r);
+    };
 
     const group = await autoScaling.describeGroup();
-    // DescribeWarmPool only for a group that has one: most groups do not, and the sweep runs every interval.
-    for (const warm of group.hasWarmPool ? await autoScaling.describeWarmPoolInstances() : []) {
-      if (warm.lifecycleState === 'Warmed:Terminating:Wait') {
-        reports.push(await this.completeUnmanaged(warm.instanceId, 'the instance terminates from the warm pool'));
+    const waiting = group.instances.filter((i) => i.lifecycleState === 'Terminating:Wait').map((i) => i.instanceId);
+    if (waiting.length > 0) {
+      let draining: Map<string, ContainerInstanceState>;
+      try {
+        draining = new Map((await ecs.listDrainingContainerInstances()).map((ci) => [ci.ec2InstanceId, ci]));
+      } catch (error) {
+        // ECS cannot be read (throttled or failing past every retry): keep every waiting action alive through
+        // Auto Scaling alone. Nothing is recorded, so the next sweep that can read ECS sends its own heartbeats.
+        log.error('sweep could not list DRAINING container instances; sending a heartbeat for every instance in Terminating:Wait', {
+          terminatingWait: waiting.length, error: { name: (error as Error).name, message: (error as Error).message },
+        });
+        metrics.count(MetricName.HANDLER_ERRORS);
+        await run(waiting, (id) => [id], async (id) => [{ instanceId: id, outcome: await autoScaling.recordHeartbeat(id) === 'gone' ? 'action-gone' : 'waiting' }]);
+        return reports;
       }
-    }
-    const waiting = group.instances.filter((i) => i.lifecycleState === 'Terminating:Wait');
-    if (waiting.length === 0) return reports;
+      const now = this.nowSeconds();
+      const toEvaluate: Array<[ContainerInstanceState, DrainMarker]> = [];
+      const toKeepAlive: Array<[ContainerInstanceState, DrainMarker]> = [];
+      const toLookUp: string[] = [];
+      const toAdopt: ContainerInstanceState[] = [];
+      for (const instanceId of waiting) {
+        const instance = draining.get(instanceId);
+        if (!instance) { toLookUp.push(instanceId); continue; }
+        const marker = ownMarker(instance, this.owner);
+        if (!marker) { toAdopt.push(instance); continue; }
+        const action = sweepAction(now, instance, marker, config);
+        if (action === 'evaluate') toEvaluate.push([instance, marker]);
+        else if (action === 'heartbeat') toKeepAlive.push([instance, marker]);
+      }
 
-    const draining = new Map((await ecs.listDrainingContainerInstances()).map((ci) => [ci.ec2InstanceId, ci]));
-    const now = this.nowSeconds();
-    const toEvaluate: Array<[ContainerInstanceState, DrainMarker]> = [];
-    const toKeepAlive: Array<[ContainerInstanceState, DrainMarker]> = [];
-    const toLookUp: string[] = [];
-    const toAdopt: ContainerInstanceState[] = [];
-    for (const { instanceId } of waiting) {
-      const instance = draining.get(instanceId);
-      if (!instance) { toLookUp.push(instanceId); continue; }
-      const marker = ownMarker(instance, this.owner);
-      if (!marker) { toAdopt.push(instance); continue; }
-      const action = sweepAction(now, instance, marker, config);
-      if (action === 'evaluate') toEvaluate.push([instance, marker]);
-      else if (action === 'heartbeat') toKeepAlive.push([instance, marker]);
+      await run(toKeepAlive, ([ci]) => [ci.ec2InstanceId], async ([instance, marker]) => [await this.keepAlive(instance, marker)]);
+
+      // Lost lifecycle events: find the instances, then start their drains in batches of 10.
+      const found = await this.boundedMap(toLookUp, remainingMs,
+        (id) => guarded([id], async () => ({ id, instance: await ecs.findContainerInstance(id) }))());
+      const toStart: ContainerInstanceState[] = [];
+      const others: Array<{ id: string; instance?: ContainerInstanceState }> = [];
+      for (const lookup of found) {
+        if (!lookup) continue;
+        const plan = planInstance(lookup.instance, this.owner);
+        if (plan.action === 'start-drain') toStart.push(lookup.instance!);
+        else if (plan.action === 'adopt-drain') toAdopt.push(lookup.instance!);
+        else others.push(lookup);
+      }
+      const ec2Ids = (batch: readonly ContainerInstanceState[]) => batch.map((i) => i.ec2InstanceId);
+      await run(chunk(toStart, UPDATE_STATE_BATCH), ec2Ids, (batch) => this.startDrain(batch, true));
+      await run(chunk(toAdopt, UPDATE_STATE_BATCH), ec2Ids, (batch) => this.startDrain(batch, false));
+      await run(others, ({ id }) => [id], async ({ id, instance }) => [await this.drain(id, instance)]);
+      await run(toEvaluate, ([ci]) => [ci.ec2InstanceId], async ([instance, marker]) => [await this.evaluate(instance, marker)]);
     }
 
-    // Lost lifecycle events: find the instances, then start their drains in batches.
-    const found = await this.boundedMap(toLookUp, remainingMs, async (id) => ({ id, instance: await ecs.findContainerInstance(id) }));
-    const toStart: ContainerInstanceState[] = [];
-    const others: Array<() => Promise<InstanceReport>> = [];
-    for (const { id, instance } of found) {
-      const plan = planInstance(instance, this.owner);
-      if (plan.action === 'start-drain') toStart.push(instance!);
-      else if (plan.action === 'adopt-drain') toAdopt.push(instance!);
-      else others.push(() => this.drain(id, instance));
-    }
-    if (toStart.length > 0) reports.push(...await this.startDrain(toStart, true));
-    if (toAdopt.length > 0) reports.push(...await this.startDrain(toAdopt, false));
-    reports.push(...await this.boundedMap(others, remainingMs, (run) => run()));
-    reports.push(...await this.boundedMap(toEvaluate, remainingMs, ([instance, marker]) => this.evaluate(instance, marker)));
-    reports.push(...await this.boundedMap(toKeepAlive, remainingMs, ([instance, marker]) => this.keepAlive(instance, marker)));
+    // Instances leaving from the warm pool have nothing to drain. DescribeWarmPool only for a group that has one:
+    // most groups do not, and the sweep runs every interval.
+    const warmWaiting = group.hasWarmPool
+      ? (await autoScaling.describeWarmPoolInstances()).filter((w) => w.lifecycleState === 'Warmed:Terminating:Wait')
+      : [];
+    await run(warmWaiting, (w) => [w.instanceId],
+      async (w) => [await this.completeUnmanaged(w.instanceId, 'the instance terminates from the warm pool')]);
 
-    this.deps.log.info('sweep finished', { terminatingWait: waiting.length, checked: reports.length });
+    if (waiting.length > 0 || warmWaiting.length > 0) {
+      log.info('sweep finished', { terminatingWait: waiting.length, checked: reports.length, failures });
+    }
     return reports;
   }
 

@@ -5,6 +5,7 @@ import {
   countsProveNotDrained,
   drainTimedOut,
   heartbeatDue,
+  heartbeatLeadSeconds,
   planInstance,
   standaloneGraceOver,
   sweepAction,
@@ -100,8 +101,9 @@ describe('time decisions', () => {
     expect(drainTimedOut(1000 + 3600, m(1000), c)).toBe(true);
   });
 
-  test('a heartbeat is due one sweep plus the margin before expiry', () => {
-    const dueAt = 1000 + 600 - 60 - HEARTBEAT_SAFETY_MARGIN_SECONDS;
+  test('a heartbeat is due three sweeps plus the margin before expiry, so two failed sweeps in a row do no harm', () => {
+    expect(heartbeatLeadSeconds(c)).toBe(3 * 60 + HEARTBEAT_SAFETY_MARGIN_SECONDS);
+    const dueAt = 1000 + 600 - 3 * 60 - HEARTBEAT_SAFETY_MARGIN_SECONDS;
     expect(heartbeatDue(dueAt - 1, m(1000), c)).toBe(false);
     expect(heartbeatDue(dueAt, m(1000), c)).toBe(true);
     // Measured from the last heartbeat, not the drain start.
@@ -109,11 +111,17 @@ describe('time decisions', () => {
     expect(heartbeatDue(dueAt, m(0, 1001), c)).toBe(false);
   });
 
+  test('a long heartbeatTimeout is renewed with the same lead; a short one at half its length', () => {
+    expect(heartbeatLeadSeconds(config({ heartbeatTimeoutSeconds: 7200, sweepIntervalSeconds: 60 }))).toBe(240);
+    expect(heartbeatLeadSeconds(config({ heartbeatTimeoutSeconds: 7200, sweepIntervalSeconds: 600 }))).toBe(1860);
+    expect(heartbeatLeadSeconds(config({ heartbeatTimeoutSeconds: 300, sweepIntervalSeconds: 60 }))).toBe(150);
+  });
+
   test('with the smallest allowed heartbeatTimeout (sweep + 2 min) a heartbeat is never due right after one', () => {
     const tight = config({ heartbeatTimeoutSeconds: 180, sweepIntervalSeconds: 60 });
     expect(heartbeatDue(1000, m(1000), tight)).toBe(false);
-    expect(heartbeatDue(1059, m(1000), tight)).toBe(false);
-    expect(heartbeatDue(1060, m(1000), tight)).toBe(true);
+    expect(heartbeatDue(1089, m(1000), tight)).toBe(false);
+    expect(heartbeatDue(1090, m(1000), tight)).toBe(true); // half of 180 s
   });
 
   test('the standalone grace period only applies with STOP', () => {
@@ -142,8 +150,9 @@ describe('sweepAction', () => {
   });
 
   test('a due heartbeat alone only keeps the action alive: no task listing', () => {
-    expect(sweepAction(1000 + 480, draining(3), m(1000), c)).toBe('heartbeat');
+    expect(sweepAction(1000 + 360, draining(3), m(1000), c)).toBe('heartbeat');
     expect(sweepAction(1000 + 545, draining(0), m(1000), c)).toBe('heartbeat'); // 9 intervals: not a back-off point
+    expect(sweepAction(1000 + 359, draining(3), m(1000), c)).toBe('none');
   });
 
   test('a timeout always evaluates', () => {

@@ -213,7 +213,8 @@ describe('pagination and batching', () => {
     const reports = await h.sweep();
     expect(reports.filter((r) => r.outcome === 'waiting')).toHaveLength(23);
     const updates = h.aws.ecs.commandCalls(require('@aws-sdk/client-ecs').UpdateContainerInstancesStateCommand);
-    expect(updates.map((c) => c.args[0].input.containerInstances!.length)).toEqual([10, 10, 3]);
+    // (the batches run side by side, so their order is not fixed)
+    expect(updates.map((c) => c.args[0].input.containerInstances!.length).sort((x, y) => y - x)).toEqual([10, 10, 3]);
     expect(h.aws.instances.every((i) => i.status === 'DRAINING')).toBe(true);
   });
 });
@@ -323,13 +324,13 @@ describe('heartbeats and timeouts', () => {
   test('a heartbeat is recorded before the action would expire, and the marker remembers it', async () => {
     await drainingWithStuckTask();
     expect(h.aws.heartbeats).toHaveLength(1); // at drain start
-    h.advance(479);
+    h.advance(359);
     await h.sweep();
     expect(h.aws.heartbeats).toHaveLength(1);
-    h.advance(1); // 480 s = 600 - 60 - 60
+    h.advance(1); // 360 s = 600 - 3 × 60 - 60
     await h.sweep();
     expect(h.aws.heartbeats).toHaveLength(2);
-    expect(h.markerOf()?.lastHeartbeatAt).toBe(T0 / 1000 + 480);
+    expect(h.markerOf()?.lastHeartbeatAt).toBe(T0 / 1000 + 360);
     h.advance(60);
     await h.sweep();
     expect(h.aws.heartbeats).toHaveLength(2);
@@ -359,7 +360,7 @@ describe('heartbeats and timeouts', () => {
   test('the action expired meanwhile: the handler stops keeping it alive', async () => {
     await drainingWithStuckTask();
     h.aws.actions.delete(I1);
-    h.advance(480);
+    h.advance(360);
     expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'action-gone' }]);
   });
 });
@@ -423,6 +424,51 @@ describe('sweep as a safety net', () => {
     h.aws.terminate(I1);
     expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
     expect(ci.status).toBe('DRAINING');
+  });
+
+  const I2 = 'i-0fedcba9876543210';
+  const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client' });
+
+  test('heartbeats go first, and an instance that fails does not keep the sweep from the others', async () => {
+    h = new Harness();
+    const c1 = h.aws.addInstance(I1);
+    const c2 = h.aws.addInstance(I2);
+    h.aws.addTasks(c1, 1);
+    h.aws.addTasks(c2, 1);
+    h.aws.terminate(I1);
+    h.aws.terminate(I2);
+    await h.lifecycle(I1);
+    h.advance(104);
+    await h.lifecycle(I2);
+    h.aws.stopAll(c2); // its STOPPED event is lost
+    h.advance(256); // I1: a heartbeat is due; I2: 4 intervals into its drain, a back-off check
+    h.aws.ecs.resetHistory();
+    h.aws.autoScaling.resetHistory();
+    // GIVEN the heartbeat of I1 fails past every retry
+    h.aws.autoScaling.on(require('@aws-sdk/client-auto-scaling').RecordLifecycleActionHeartbeatCommand, { InstanceId: I1 }).rejects(throttled());
+
+    // WHEN the sweep runs THEN I2 is still completed, and the failure is logged and counted, not thrown
+    expect(await h.sweep()).toEqual([{ instanceId: I2, outcome: 'completed' }]);
+    expect(h.aws.completedWith(I2)).toBe('CONTINUE');
+    expect(h.aws.calls().slice(0, 4)).toEqual([
+      'DescribeAutoScalingGroups', 'ListContainerInstances', 'DescribeContainerInstances', 'RecordLifecycleActionHeartbeat',
+    ]);
+    expect(h.out.logs().find((l) => l.level === 'ERROR')).toMatchObject({ instanceIds: [I1], error: { name: 'ThrottlingException' } });
+    expect(h.out.metricValues('HandlerErrors')).toEqual([1]);
+  });
+
+  test('ECS cannot be read: every instance in Terminating:Wait is still kept alive through Auto Scaling', async () => {
+    h = new Harness();
+    h.aws.addTasks(h.aws.addInstance(I1), 1);
+    h.aws.terminate(I1);
+    h.aws.terminate(I2);
+    await h.lifecycle(I1);
+    h.aws.ecs.on(require('@aws-sdk/client-ecs').ListContainerInstancesCommand).rejects(throttled());
+    h.advance(60);
+    expect(await h.sweep()).toEqual(expect.arrayContaining([{ instanceId: I1, outcome: 'waiting' }, { instanceId: I2, outcome: 'waiting' }]));
+    // (the first heartbeat is the one sent when I1's drain started)
+    expect(h.aws.heartbeats.slice(1).sort()).toEqual([I1, I2].sort());
+    expect(h.out.logs().find((l) => l.level === 'ERROR')?.message).toMatch(/could not list DRAINING container instances/);
   });
 
   test('warm pool instances in Warmed:Terminating:Wait are completed', async () => {
