@@ -147,16 +147,20 @@ export type SweepAction =
  * What a sweep does for an instance this hook is draining. Tasks are re-checked only when the drain timed out, when
  * the standalone grace period just ended, or on the back-off schedule; a due heartbeat alone costs one heartbeat,
  * not a task listing, so a long drain stays cheap.
+ *
+ * `tickSeconds` is the schedule tick the sweep was fired for. Ticks are exactly one interval apart, so each back-off
+ * point and the end of the grace period fall in exactly one sweep, however late that sweep runs or however often it
+ * is retried. Timeouts and heartbeats are judged by the clock (`nowSeconds`): they must never be late.
  */
 export function sweepAction(
-  nowSeconds: number, instance: ContainerInstanceState, marker: DrainMarker, config: DrainConfig,
+  nowSeconds: number, tickSeconds: number, instance: ContainerInstanceState, marker: DrainMarker, config: DrainConfig,
 ): SweepAction {
   if (drainTimedOut(nowSeconds, marker, config)) return 'evaluate';
-  // The first sweep after the standalone grace period ends stops the standalone tasks.
-  const sinceGrace = nowSeconds - marker.drainStartedAt - config.standaloneTaskGracePeriodSeconds;
+  // The sweep of the tick after the standalone grace period ends stops the standalone tasks.
+  const sinceGrace = tickSeconds - marker.drainStartedAt - config.standaloneTaskGracePeriodSeconds;
   if (config.standaloneTaskPolicy === 'STOP' && sinceGrace >= 0 && sinceGrace < config.sweepIntervalSeconds) return 'evaluate';
   // Tasks still desired RUNNING: the task events will tell us when they stop.
   if (!countsProveNotDrained(instance, config.standaloneTaskPolicy)
-    && backoffCheckDue(nowSeconds - marker.drainStartedAt, config.sweepIntervalSeconds)) return 'evaluate';
+    && backoffCheckDue(tickSeconds - marker.drainStartedAt, config.sweepIntervalSeconds)) return 'evaluate';
   return heartbeatDue(nowSeconds, marker, config) ? 'heartbeat' : 'none';
 }

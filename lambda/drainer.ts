@@ -71,7 +71,7 @@ export class Drainer {
       case 'task-stopped':
         return this.onTaskStopped(trigger.containerInstanceArn, trigger.taskArn);
       case 'sweep':
-        return this.sweep(remainingMs);
+        return this.sweep(remainingMs, trigger.scheduledAt);
       case 'warm-pool-return':
         return [await this.onWarmPoolReturn(trigger.instanceId)];
       case 'spot-interruption':
@@ -295,9 +295,10 @@ export class Drainer {
    *
    * Heartbeats go first: they are the work with a deadline. Each instance (each batch of 10 for drains to start)
    * is handled on its own: a failure is logged and counted, and does not keep the sweep from the other instances;
-   * the next sweep tries again.
+   * the next sweep tries again. `scheduledAt` is the schedule tick the sweep was fired for (the event's `time`):
+   * the back-off checks are timed by it, so a late or retried sweep makes the same choice as a punctual one.
    */
-  async sweep(remainingMs: () => number): Promise<InstanceReport[]> {
+  async sweep(remainingMs: () => number, scheduledAt?: number): Promise<InstanceReport[]> {
     const { autoScaling, ecs, config, log, metrics } = this.deps;
     const reports: InstanceReport[] = [];
     let failures = 0;
@@ -335,6 +336,7 @@ export class Drainer {
         return reports;
       }
       const now = this.nowSeconds();
+      const tick = scheduledAt ?? now;
       const toEvaluate: Array<[ContainerInstanceState, DrainMarker]> = [];
       const toKeepAlive: Array<[ContainerInstanceState, DrainMarker]> = [];
       const toLookUp: string[] = [];
@@ -344,7 +346,7 @@ export class Drainer {
         if (!instance) { toLookUp.push(instanceId); continue; }
         const marker = ownMarker(instance, this.owner);
         if (!marker) { toAdopt.push(instance); continue; }
-        const action = sweepAction(now, instance, marker, config);
+        const action = sweepAction(now, tick, instance, marker, config);
         if (action === 'evaluate') toEvaluate.push([instance, marker]);
         else if (action === 'heartbeat') toKeepAlive.push([instance, marker]);
       }

@@ -16,8 +16,8 @@ export type Trigger =
   | { readonly kind: 'lifecycle-action'; readonly instanceId: string; readonly origin?: string; readonly destination?: string }
   /** A task of our cluster reached STOPPED: its instance may now be drained. */
   | { readonly kind: 'task-stopped'; readonly containerInstanceArn: string; readonly taskArn: string }
-  /** The scheduled safety sweep. */
-  | { readonly kind: 'sweep' }
+  /** The scheduled safety sweep; `scheduledAt` is the schedule tick it was fired for (epoch seconds), when known. */
+  | { readonly kind: 'sweep'; readonly scheduledAt?: number }
   /** An instance of our group came into service from the warm pool. */
   | { readonly kind: 'warm-pool-return'; readonly instanceId: string }
   /** A Spot instance will be reclaimed in two minutes. */
@@ -48,7 +48,7 @@ export function classifyEvent(event: unknown, config: DrainConfig): Trigger {
   const detailType = str(event, 'detail-type');
   const detail = event.detail;
   if (source === undefined || detailType === undefined) return ignored('event has no source or detail-type');
-  if (detailType === SCHEDULED_EVENT_DETAIL_TYPE && source === 'aws.events') return { kind: 'sweep' };
+  if (detailType === SCHEDULED_EVENT_DETAIL_TYPE && source === 'aws.events') return sweepTrigger(str(event, 'time'));
   if (!isRecord(detail)) return ignored(`${detailType} event has no detail object`);
   if (str(detail, 'Event') === 'autoscaling:TEST_NOTIFICATION') return ignored('autoscaling:TEST_NOTIFICATION');
 
@@ -68,6 +68,12 @@ export function classifyEvent(event: unknown, config: DrainConfig): Trigger {
     return { kind: 'spot-interruption', instanceId };
   }
   return ignored(`unexpected event ${source} / ${detailType}`);
+}
+
+/** A scheduled event's `time` is the tick it was fired for. A missing or unreadable time leaves the sweep to the clock. */
+function sweepTrigger(time: string | undefined): Trigger {
+  const ms = time === undefined ? NaN : Date.parse(time);
+  return Number.isFinite(ms) ? { kind: 'sweep', scheduledAt: Math.floor(ms / 1000) } : { kind: 'sweep' };
 }
 
 function classifyLifecycleAction(detail: Record<string, unknown>, config: DrainConfig): Trigger {

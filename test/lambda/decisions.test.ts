@@ -139,29 +139,46 @@ describe('time decisions', () => {
 describe('sweepAction', () => {
   const c = config();
   const draining = (counts: number) => instance({ status: 'DRAINING', runningTasksCount: counts });
+  /** A sweep run on time: the clock and the schedule tick agree. */
+  const onTime = (now: number, ...rest: [ReturnType<typeof draining>, ReturnType<typeof m>, ReturnType<typeof config>]) => sweepAction(now, now, ...rest);
 
   test('tasks still desired RUNNING: left to the task events', () => {
-    expect(sweepAction(1000 + 120, draining(3), m(1000), c)).toBe('none');
+    expect(onTime(1000 + 120, draining(3), m(1000), c)).toBe('none');
   });
 
   test('counts at 0: tasks checked on the back-off schedule only', () => {
-    expect(sweepAction(1000 + 125, draining(0), m(1000), c)).toBe('evaluate'); // 2 intervals
-    expect(sweepAction(1000 + 185, draining(0), m(1000), c)).toBe('none'); // 3 intervals
+    expect(onTime(1000 + 125, draining(0), m(1000), c)).toBe('evaluate'); // 2 intervals
+    expect(onTime(1000 + 185, draining(0), m(1000), c)).toBe('none'); // 3 intervals
+  });
+
+  test('the back-off schedule follows the schedule tick: a sweep that runs late, or is retried, makes the same choice', () => {
+    const tick = 1000 + 125; // 2 intervals after the drain start
+    expect(sweepAction(tick + 50, tick, draining(0), m(1000), c)).toBe('evaluate');
+    expect(sweepAction(tick + 70, tick, draining(0), m(1000), c)).toBe('evaluate');
+    // judged by the clock, the late run (3 intervals) would have skipped the point at 2
+    expect(sweepAction(tick + 70, tick + 70, draining(0), m(1000), c)).toBe('none');
   });
 
   test('a due heartbeat alone only keeps the action alive: no task listing', () => {
-    expect(sweepAction(1000 + 360, draining(3), m(1000), c)).toBe('heartbeat');
-    expect(sweepAction(1000 + 545, draining(0), m(1000), c)).toBe('heartbeat'); // 9 intervals: not a back-off point
-    expect(sweepAction(1000 + 359, draining(3), m(1000), c)).toBe('none');
+    expect(onTime(1000 + 360, draining(3), m(1000), c)).toBe('heartbeat');
+    expect(onTime(1000 + 545, draining(0), m(1000), c)).toBe('heartbeat'); // 9 intervals: not a back-off point
+    expect(onTime(1000 + 359, draining(3), m(1000), c)).toBe('none');
+  });
+
+  test('timeouts and heartbeats follow the clock, not the tick: a late sweep is never late for them', () => {
+    expect(sweepAction(1000 + 3600, 1000 + 3540, draining(3), m(1000, 1000 + 3500), c)).toBe('evaluate');
+    expect(sweepAction(1000 + 360, 1000 + 300, draining(3), m(1000), c)).toBe('heartbeat');
   });
 
   test('a timeout always evaluates', () => {
-    expect(sweepAction(1000 + 3600, draining(3), m(1000, 1000 + 3500), c)).toBe('evaluate');
+    expect(onTime(1000 + 3600, draining(3), m(1000, 1000 + 3500), c)).toBe('evaluate');
   });
 
-  test('with STOP, the sweep right after the grace period evaluates (to stop standalone tasks)', () => {
+  test('with STOP, the sweep of the tick right after the grace period evaluates (to stop standalone tasks)', () => {
     const stop = config({ standaloneTaskPolicy: 'STOP', standaloneTaskGracePeriodSeconds: 300 });
-    expect(sweepAction(1000 + 310, draining(1), m(1000, 1300), stop)).toBe('evaluate');
-    expect(sweepAction(1000 + 370, draining(1), m(1000, 1300), stop)).toBe('none');
+    expect(onTime(1000 + 310, draining(1), m(1000, 1300), stop)).toBe('evaluate');
+    expect(onTime(1000 + 370, draining(1), m(1000, 1300), stop)).toBe('none');
+    // run late, the sweep of that tick still stops them
+    expect(sweepAction(1000 + 370, 1000 + 310, draining(1), m(1000, 1300), stop)).toBe('evaluate');
   });
 });

@@ -43,7 +43,8 @@ class Harness {
       ?? taskArn(9999); // a task no longer listed
     return this.send(taskStoppedEvent({ containerInstanceArn: ciArn, taskArn: named }));
   }
-  sweep() { return this.send(scheduledEvent()); }
+  /** A sweep fired for the current tick (as EventBridge does), or for an earlier one (run late or retried). */
+  sweep(tickMs = this.nowMs) { return this.send(scheduledEvent(new Date(tickMs).toISOString())); }
   markerOf(ec2InstanceId = I1) {
     return decodeMarker(this.aws.instances.find((i) => i.ec2InstanceId === ec2InstanceId)!.attributes.get(DRAIN_MARKER_ATTRIBUTE));
   }
@@ -415,6 +416,17 @@ describe('sweep as a safety net', () => {
     h.aws.stopAll(ci); // the STOPPED event is lost
     h.advance(65);
     expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'completed' }]);
+  });
+
+  test('a sweep that runs a minute late (or is retried) still makes the back-off check of its tick', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1);
+    h.aws.addTasks(ci, 1);
+    h.aws.terminate(I1);
+    await h.lifecycle();
+    h.aws.stopAll(ci); // the STOPPED event is lost
+    h.advance(305); // 5 intervals on the clock: no back-off point
+    expect(await h.sweep(T0 + 245_000)).toEqual([{ instanceId: I1, outcome: 'completed' }]); // fired at 4 intervals
   });
 
   test('a lost lifecycle event: the sweep starts the drain', async () => {

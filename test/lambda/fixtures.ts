@@ -114,14 +114,15 @@ export function taskStoppedEvent(detail: Record<string, unknown> = {}): Record<s
   };
 }
 
-export function scheduledEvent(): Record<string, unknown> {
+/** A scheduled event; `time` is the schedule tick it was fired for. */
+export function scheduledEvent(time = '2026-11-23T10:06:00Z'): Record<string, unknown> {
   return {
     'version': '0',
     'id': '89d1a02d-5ec7-412e-82f5-13505f849b41',
     'detail-type': 'Scheduled Event',
     'source': 'aws.events',
     'account': ACCOUNT,
-    'time': '2026-11-23T10:06:00Z',
+    time,
     'region': 'eu-west-1',
     'resources': [`arn:aws:events:eu-west-1:${ACCOUNT}:rule/sweep`],
     'detail': {},
