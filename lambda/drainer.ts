@@ -402,8 +402,18 @@ export class Drainer {
   }
 
   async onWarmPoolReturn(instanceId: string): Promise<InstanceReport> {
-    const instance = await this.deps.ecs.findContainerInstance(instanceId);
     const log = this.logFor(instanceId);
+    // A late or repeated event must not set ACTIVE an instance that is terminating again (or back in the warm
+    // pool): ECS would place tasks on it in the middle of its drain.
+    const { instances: members } = await this.deps.autoScaling.describeGroup();
+    const lifecycleState = members.find((m) => m.instanceId === instanceId)?.lifecycleState;
+    if (lifecycleState === undefined || !(lifecycleState === 'InService' || lifecycleState.startsWith('Pending'))) {
+      log.info('instance returned from the warm pool, but it is not in service any more: left as it is', {
+        lifecycleState: lifecycleState ?? 'not in the group',
+      });
+      return { instanceId, outcome: 'skipped' };
+    }
+    const instance = await this.deps.ecs.findContainerInstance(instanceId);
     if (!instance || instance.status !== 'DRAINING' || !ownMarker(instance, this.owner)) {
       log.info('instance returned from the warm pool; it was not drained by this hook, so it is left as it is', {
         status: instance?.status ?? 'not registered',

@@ -500,15 +500,31 @@ describe('warm pool round trip', () => {
     h.aws.terminate(I1);
     expect(await h.lifecycle(I1, { Destination: 'WarmPool' })).toEqual([{ instanceId: I1, outcome: 'completed' }]);
     expect(ci.status).toBe('DRAINING');
+    h.aws.groupStates.set(I1, 'InService'); // back from the warm pool
     expect(await h.send(back)).toEqual([{ instanceId: I1, outcome: 'reactivated' }]);
     expect(ci.status).toBe('ACTIVE');
     expect(ci.attributes.has(DRAIN_MARKER_ATTRIBUTE)).toBe(false);
     expect(h.out.metricValues('WarmPoolReactivations')).toEqual([1]);
   });
 
+  test('a late return event for an instance that is terminating again is ignored: its drain goes on', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1);
+    h.aws.addTasks(ci, 1);
+    h.aws.terminate(I1); // scaled in again: Terminating:Wait, drained by this hook
+    await h.lifecycle();
+    h.aws.ecs.resetHistory();
+    h.aws.autoScaling.resetHistory();
+    expect(await h.send(back)).toEqual([{ instanceId: I1, outcome: 'skipped' }]);
+    expect(ci.status).toBe('DRAINING');
+    expect(h.aws.mutatingCalls()).toEqual([]);
+    expect(h.out.logs().find((l) => /not in service any more/.test(l.message))?.lifecycleState).toBe('Terminating:Wait');
+  });
+
   test('an instance DRAINING by someone else is left alone', async () => {
     h = new Harness();
     const ci = h.aws.addInstance(I1, 'DRAINING');
+    h.aws.groupStates.set(I1, 'InService');
     expect(await h.send(back)).toEqual([{ instanceId: I1, outcome: 'skipped' }]);
     expect(ci.status).toBe('DRAINING');
     expect(h.aws.mutatingCalls()).toEqual([]);
