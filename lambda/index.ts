@@ -28,7 +28,13 @@ export interface HandlerResult {
 
 export async function handler(event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>): Promise<HandlerResult> {
   const rootLog = new JsonLogger(stdoutWriter, clock.now, context?.awsRequestId ? { requestId: context.awsRequestId } : {});
-  config ??= loadConfig(process.env);
+  try {
+    config ??= loadConfig(process.env);
+  } catch (error) {
+    // No namespace to count it in: the function's own Errors metric (and the dead-letter queue) show it.
+    rootLog.error('handler configuration is invalid', { error: { name: (error as Error).name, message: (error as Error).message } });
+    throw error;
+  }
   const log = rootLog.child({
     cluster: config.clusterName, autoScalingGroupName: config.autoScalingGroupName, lifecycleHookName: config.lifecycleHookName,
   });

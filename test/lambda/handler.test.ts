@@ -95,3 +95,19 @@ test('every command the handler sent in these tests is in HANDLER_API_CALLS (the
   const listed = new Set(HANDLER_API_CALLS.map((c) => c.operation));
   expect(aws.calls().filter((c) => !listed.has(c))).toEqual([]);
 });
+
+test('an invalid configuration fails the invocation with a clear ERROR line', async () => {
+  const saved = process.env.DRAIN_TIMEOUT_RESULT;
+  process.env.DRAIN_TIMEOUT_RESULT = 'MAYBE';
+  try {
+    let fresh!: typeof handler;
+    jest.isolateModules(() => { fresh = require('../../lambda/index').handler; });
+    await expect(fresh(lifecycleEvent(), context)).rejects.toThrow(/DRAIN_TIMEOUT_RESULT must be one of CONTINUE, ABANDON, got 'MAYBE'/);
+    expect(lines()).toEqual([expect.objectContaining({
+      level: 'ERROR', message: 'handler configuration is invalid', requestId: 'req-1',
+      error: { name: 'ConfigurationError', message: expect.stringContaining('DRAIN_TIMEOUT_RESULT') },
+    })]);
+  } finally {
+    process.env.DRAIN_TIMEOUT_RESULT = saved;
+  }
+});
