@@ -1,6 +1,7 @@
 /**
  * End-to-end robustness: duplicated, reordered, lost and foreign events, API faults, killed Lambdas, and scale.
  */
+import { Duration } from 'aws-cdk-lib';
 import { MINUTE, SECOND, expectCleanDrains, withEmulator, within } from './assertions';
 
 jest.setTimeout(180_000);
@@ -79,6 +80,26 @@ test('every task event lost: the sweep\'s back-off check completes the drain, wi
   expectCleanDrains([outcome], within(emu, 3 * MINUTE));
   expect(emu.bus.deliveries.filter((d) => d.fate === 'dropped' && d.detailType === 'ECS Task State Change').length).toBeGreaterThanOrEqual(2);
   expect(emu.lambda.invocations.filter((i) => i.detailType === 'ECS Task State Change')).toEqual([]);
+}));
+
+test('ECS unreadable for 15 minutes in the middle of a drain: the sweep keeps the action alive through Auto Scaling', () => withEmulator({
+  scale: 100, props: { heartbeatTimeout: Duration.minutes(5), drainTimeout: Duration.hours(1) },
+}, async (emu) => {
+  const id = emu.world.addInstance({ serviceTasks: 1, deactivatingMs: 25 * MINUTE });
+  emu.world.scaleIn(id);
+  await emu.waitFor(() => emu.world.containerInstanceOf(id)?.status === 'DRAINING', 2 * MINUTE, 'the drain to start');
+  // GIVEN every ECS read fails past the SDK's retries, for three heartbeat timeouts
+  const outageStart = emu.clock.now();
+  emu.setFaults({ serverErrorRate: { ListContainerInstances: 1, DescribeContainerInstances: 1, ListTasks: 1, DescribeTasks: 1 } });
+  await emu.idle(15 * MINUTE);
+  const outageEnd = emu.clock.now();
+  emu.setFaults({});
+  // THEN the action never expired, and the drain ends when its task stops, after ECS is back
+  const [outcome] = await emu.waitForOutcomes([id], 40 * MINUTE);
+  expectCleanDrains([outcome], within(emu, 5 * SECOND));
+  const during = emu.server.calls.filter((c) => c.at >= outageStart && c.at < outageEnd);
+  expect(during.filter((c) => c.operation === 'ListContainerInstances' && c.injected).length).toBeGreaterThan(10);
+  expect(during.filter((c) => c.operation === 'RecordLifecycleActionHeartbeat' && !c.error).length).toBeGreaterThanOrEqual(3);
 }));
 
 test('a Lambda killed mid-drain: retries and the sweep finish every drain', () => withEmulator({
