@@ -1,4 +1,4 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -115,6 +115,13 @@ export interface DrainingLifecycleHookProps {
 
   /**
    * A KMS key to encrypt the dead-letter queue with.
+   *
+   * Both writers of the queue need the key: the handler's role (Lambda sends failed invocations with it) is granted
+   * `kms:GenerateDataKey` and `kms:Decrypt` on the key, and a statement is added to the key policy that lets
+   * `events.amazonaws.com` do the same for EventBridge rules of this account and region (the rules' target
+   * dead-letter queue). The key policy of an imported key cannot be changed: the construct then adds the warning
+   * `ecs-draining-lifecycle-hook:deadLetterQueueKeyPolicy`, and the key's policy must allow `events.amazonaws.com`
+   * `kms:GenerateDataKey` and `kms:Decrypt` itself, or EventBridge drops events it cannot deliver.
    *
    * @default - SQS-managed server-side encryption (SSE-SQS)
    */
@@ -248,6 +255,7 @@ export class DrainingLifecycleHook extends Construct {
       },
     });
     this.handler = fn;
+    if (props.deadLetterQueueEncryptionKey) allowDeadLetterQueueWriters(this, props.deadLetterQueueEncryptionKey, role);
     acknowledgeNagFindings({ policy: role.node.findChild('DefaultPolicy'), wildcards: permissions.wildcards, fn, deadLetterQueue });
 
     const target = new targets.LambdaFunction(fn, {
@@ -368,6 +376,36 @@ export class DrainingLifecycleHook extends Construct {
   /** Handler invocations that failed (they are retried, then dead-lettered). @default - sum over 5 minutes */
   public metricHandlerErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric('HandlerErrors', props);
+  }
+}
+
+/** Warning ID when the key policy of the dead-letter queue's key cannot be changed. */
+const KEY_POLICY_WARNING = 'ecs-draining-lifecycle-hook:deadLetterQueueKeyPolicy';
+/** What SendMessage to a KMS-encrypted queue needs on the key (Amazon SQS Developer Guide, key management). */
+const SQS_PRODUCER_KEY_ACTIONS = ['kms:GenerateDataKey', 'kms:Decrypt'];
+
+/**
+ * Lets both writers of a KMS-encrypted dead-letter queue use its key: the handler's role (Lambda sends failed
+ * asynchronous invocations with the function's role) and EventBridge (the rules' target dead-letter queue).
+ */
+function allowDeadLetterQueueWriters(scope: Construct, key: kms.IKey, role: iam.IRole): void {
+  key.grant(role, ...SQS_PRODUCER_KEY_ACTIONS);
+  // Conditioned on this account's rules in this region, not on the rule ARNs themselves: the key policy would then
+  // reference the rules, the rules the queue, and the queue the key, a dependency cycle.
+  const stack = Stack.of(scope);
+  const { statementAdded } = key.addToResourcePolicy(new iam.PolicyStatement({
+    principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+    actions: SQS_PRODUCER_KEY_ACTIONS,
+    resources: ['*'],
+    conditions: {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'events', resource: 'rule', resourceName: '*' }) },
+    },
+  }));
+  if (!statementAdded) {
+    Annotations.of(scope).addWarningV2(KEY_POLICY_WARNING, 'the key policy of deadLetterQueueEncryptionKey cannot be changed '
+      + 'from this app (an imported key): allow events.amazonaws.com kms:GenerateDataKey and kms:Decrypt in it, or EventBridge '
+      + 'cannot write undeliverable events to the dead-letter queue.');
   }
 }
 

@@ -6,6 +6,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { DrainingLifecycleHook, StandaloneTaskPolicy } from '../../lib';
@@ -30,6 +31,12 @@ test('imported group and cluster: no unacknowledged finding', () => {
 test('with StandaloneTaskPolicy.STOP and every option: no unacknowledged finding', () => {
   expect(nagApp((stack) => new DrainingLifecycleHook(stack, 'DrainHook', {
     ...imported(stack), standaloneTaskPolicy: StandaloneTaskPolicy.STOP, drainOnSpotInterruption: true, lifecycleHookName: 'drain',
+  }))).not.toThrow();
+});
+
+test('a dead-letter queue encrypted with a KMS key: no unacknowledged finding', () => {
+  expect(nagApp((stack) => new DrainingLifecycleHook(stack, 'DrainHook', {
+    ...imported(stack), deadLetterQueueEncryptionKey: new kms.Key(stack, 'Key', { enableKeyRotation: true }),
   }))).not.toThrow();
 });
 
