@@ -34,7 +34,11 @@ export interface DrainingLifecycleHookProps {
    * The longest a drain may wait for the instance's tasks to stop. When it runs out, the lifecycle action is completed
    * with `drainTimeoutResult` and the instance terminates with whatever still runs on it.
    *
-   * At most 48 hours, and at most 100 × `heartbeatTimeout` (Auto Scaling ends a lifecycle action after either).
+   * `drainTimeout` + 2 × `sweepInterval` + 2 minutes must be at most 48 hours and at most 100 × `heartbeatTimeout`
+   * (Auto Scaling ends a lifecycle action after either). The handler starts the drain clock when it first handles the
+   * instance, up to one `sweepInterval` after the lifecycle action began if the lifecycle event was lost, and checks the
+   * timeout only at the next sweep or task event. With the default `sweepInterval` and a `heartbeatTimeout` of 2 hours,
+   * that allows at most 47 hours 56 minutes.
    *
    * @default Duration.hours(1) - covers the default load balancer deregistration delay (300 s) many times over,
    *   plus ECS's longest container stop timeout (120 s)
@@ -139,7 +143,12 @@ export interface DrainingLifecycleHookProps {
 const DEFAULT_METRICS_NAMESPACE = 'EcsDrainingLifecycleHook';
 /** What the sweep needs on top of its interval to be sure to heartbeat in time (mirrors the handler's margin × 2). */
 const HEARTBEAT_MARGIN = Duration.minutes(2);
-const MAX_DRAIN = Duration.hours(48);
+/** The longest Auto Scaling keeps a lifecycle action, heartbeats or not. */
+const MAX_LIFECYCLE_ACTION = Duration.hours(48);
+/** Auto Scaling ends a lifecycle action after this many heartbeat timeouts. */
+const MAX_HEARTBEATS = 100;
+/** What a drain needs after drainTimeout on top of 2 × sweepInterval: time to complete the action. */
+const COMPLETION_MARGIN = Duration.minutes(2);
 
 /**
  * An Auto Scaling termination lifecycle hook that drains the instance's ECS container instance before it
@@ -147,7 +156,8 @@ const MAX_DRAIN = Duration.hours(48);
  * instance go.
  *
  * Event-driven: lifecycle actions and ECS task state changes reach a Lambda function through EventBridge, and a
- * scheduled sweep catches anything an event missed. Drains may last up to 48 hours; no Lambda invocation waits.
+ * scheduled sweep catches anything an event missed. Drains may last almost 48 hours (47 hours 56 minutes with the
+ * default sweep interval); no Lambda invocation waits.
  */
 export class DrainingLifecycleHook extends Construct {
   /** The termination lifecycle hook. */
@@ -421,6 +431,30 @@ function describe(d: Duration): string {
   return d.toHumanString();
 }
 
+/**
+ * drainTimeout must end, and the action be completed, before Auto Scaling ends the lifecycle action by itself (after
+ * 48 hours, or 100 heartbeat timeouts). The handler starts the drain clock when it first handles the instance: up to
+ * one sweepInterval late if the lifecycle event was lost. It checks the timeout at the next sweep or task event: up
+ * to one more sweepInterval. Completing the action takes the rest of the margin.
+ */
+function validateDrainTimeoutLimit(drainTimeout: Duration, sweepInterval: Duration, heartbeatTimeout: Duration | undefined): void {
+  const drain = drainTimeout.toSeconds();
+  const margin = 2 * sweepInterval.toSeconds() + COMPLETION_MARGIN.toSeconds();
+  const byHeartbeats = heartbeatTimeout ? MAX_HEARTBEATS * heartbeatTimeout.toSeconds() : Infinity;
+  const limit = Math.min(MAX_LIFECYCLE_ACTION.toSeconds(), byHeartbeats);
+  if (drain + margin <= limit) return;
+  const limitName = heartbeatTimeout && byHeartbeats < MAX_LIFECYCLE_ACTION.toSeconds()
+    ? `100 × heartbeatTimeout (100 × ${describe(heartbeatTimeout)} = ${limit} seconds)`
+    : `48 hours (${limit} seconds)`;
+  const neededHeartbeat = Math.ceil((drain + margin) / MAX_HEARTBEATS);
+  const fix = drain + margin <= MAX_LIFECYCLE_ACTION.toSeconds() && neededHeartbeat <= 7200
+    ? `lower drainTimeout, or raise heartbeatTimeout to at least ${neededHeartbeat} seconds`
+    : 'lower drainTimeout or sweepInterval';
+  throw new Error(`drainTimeout (${describe(drainTimeout)}) + 2 × sweepInterval (${describe(sweepInterval)}) + 2 minutes must be at most `
+    + `${limitName}, after which Auto Scaling ends the lifecycle action: the drain clock may start one sweepInterval late and is `
+    + `checked once per sweepInterval; the highest allowed drainTimeout is ${limit - margin} seconds: ${fix}`);
+}
+
 function validate(props: DrainingLifecycleHookProps, t: ResolvedTimes, metricsNamespace: string): void {
   const resolved = (d: Duration) => !Token.isUnresolved(d.toSeconds({ integral: false }));
   if (resolved(t.heartbeatTimeout)) {
@@ -443,12 +477,12 @@ function validate(props: DrainingLifecycleHookProps, t: ResolvedTimes, metricsNa
   }
   if (resolved(t.drainTimeout)) {
     const s = t.drainTimeout.toSeconds({ integral: false });
-    if (s <= 0 || !Number.isInteger(s) || s > MAX_DRAIN.toSeconds()) {
-      throw new Error(`drainTimeout must be a whole number of seconds, more than 0 and at most 48 hours, got ${describe(t.drainTimeout)}`);
+    if (s <= 0 || !Number.isInteger(s)) {
+      throw new Error(`drainTimeout must be a whole number of seconds, more than 0, got ${describe(t.drainTimeout)}`);
     }
-    if (resolved(t.heartbeatTimeout) && s > 100 * t.heartbeatTimeout.toSeconds()) {
-      throw new Error(`drainTimeout (${describe(t.drainTimeout)}) must be at most 100 × heartbeatTimeout (${100 * t.heartbeatTimeout.toSeconds()} seconds): Auto Scaling ends a lifecycle action after 100 heartbeat timeouts. Raise heartbeatTimeout to at least ${Math.ceil(s / 100)} seconds`);
-    }
+  }
+  if (resolved(t.drainTimeout) && resolved(t.sweepInterval)) {
+    validateDrainTimeoutLimit(t.drainTimeout, t.sweepInterval, resolved(t.heartbeatTimeout) ? t.heartbeatTimeout : undefined);
   }
   if (props.standaloneTaskGracePeriod !== undefined && t.standaloneTaskPolicy !== StandaloneTaskPolicy.STOP) {
     throw new Error(`standaloneTaskGracePeriod is only used with StandaloneTaskPolicy.STOP, but standaloneTaskPolicy is ${t.standaloneTaskPolicy}`);

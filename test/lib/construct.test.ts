@@ -317,9 +317,17 @@ describe('validation', () => {
     ['sweep of 90 s', { sweepInterval: Duration.seconds(90) }, /sweepInterval must be a whole number of minutes, at least 1 minute, got 1 minute 30 seconds/],
     ['sweep of 30 s', { sweepInterval: Duration.seconds(30) }, /sweepInterval must be .* got 30 seconds/],
     ['heartbeat too close to the sweep', { heartbeatTimeout: Duration.minutes(2) }, /heartbeatTimeout must be at least sweepInterval \+ 2 minutes \(180 seconds\).*got 2 minutes/],
-    ['drain over 48 h', { drainTimeout: Duration.hours(49), heartbeatTimeout: Duration.hours(2) }, /drainTimeout must be .* at most 48 hours, got 2 days 1 hour/],
-    ['drain of 0', { drainTimeout: Duration.seconds(0) }, /drainTimeout must be a whole number of seconds, more than 0/],
-    ['drain over 100 heartbeats', { drainTimeout: Duration.hours(20) }, /drainTimeout \(20 hours\) must be at most 100 × heartbeatTimeout \(60000 seconds\).*at least 720 seconds/],
+    ['drain over 48 h', { drainTimeout: Duration.hours(49), heartbeatTimeout: Duration.hours(2) },
+      /drainTimeout \(2 days 1 hour\) \+ 2 × sweepInterval \(1 minute\) \+ 2 minutes must be at most 48 hours \(172800 seconds\).*the highest allowed drainTimeout is 172560 seconds: lower drainTimeout or sweepInterval/],
+    ['drain of 48 h: no room for a late drain start and a late check', { drainTimeout: Duration.hours(48), heartbeatTimeout: Duration.hours(2) },
+      /drainTimeout \(2 days\) \+ 2 × sweepInterval \(1 minute\) \+ 2 minutes must be at most 48 hours .*highest allowed drainTimeout is 172560 seconds/],
+    ['drain one second over the maximum', { drainTimeout: Duration.seconds(172561), heartbeatTimeout: Duration.hours(2) }, /highest allowed drainTimeout is 172560 seconds/],
+    ['drain near 48 h with a 5 minute sweep', { drainTimeout: Duration.seconds(172081), heartbeatTimeout: Duration.hours(2), sweepInterval: Duration.minutes(5) },
+      /2 × sweepInterval \(5 minutes\) .*highest allowed drainTimeout is 172080 seconds/],
+    ['drain of 0', { drainTimeout: Duration.seconds(0) }, /drainTimeout must be a whole number of seconds, more than 0, got 0 seconds/],
+    ['drain over 100 heartbeats', { drainTimeout: Duration.hours(20) },
+      /drainTimeout \(20 hours\) \+ 2 × sweepInterval \(1 minute\) \+ 2 minutes must be at most 100 × heartbeatTimeout \(100 × 10 minutes = 60000 seconds\).*highest allowed drainTimeout is 59760 seconds: lower drainTimeout, or raise heartbeatTimeout to at least 723 seconds/],
+    ['drain of exactly 100 heartbeats', { drainTimeout: Duration.minutes(1000) }, /highest allowed drainTimeout is 59760 seconds: lower drainTimeout, or raise heartbeatTimeout to at least 603 seconds/],
     ['grace without STOP', { standaloneTaskGracePeriod: Duration.minutes(1) }, /standaloneTaskGracePeriod is only used with StandaloneTaskPolicy.STOP, but standaloneTaskPolicy is WAIT/],
     ['grace not shorter than the drain', { standaloneTaskPolicy: StandaloneTaskPolicy.STOP, standaloneTaskGracePeriod: Duration.hours(1) }, /standaloneTaskGracePeriod \(1 hour\) must be shorter than drainTimeout \(1 hour\)/],
     ['bad hook name', { lifecycleHookName: 'drain hook!' }, /lifecycleHookName must be 1 to 255 letters, digits, '-', '_' or '\/', got 'drain hook!'/],
@@ -328,9 +336,11 @@ describe('validation', () => {
     expect(() => importedStack(props)).toThrow(message);
   });
 
-  test('the limits themselves are accepted', () => {
-    expect(() => importedStack({ heartbeatTimeout: Duration.hours(2), drainTimeout: Duration.hours(48) })).not.toThrow();
-    expect(() => importedStack({ heartbeatTimeout: Duration.minutes(3), drainTimeout: Duration.minutes(300) })).not.toThrow();
+  test('the limits themselves are accepted: drainTimeout + 2 × sweepInterval + 2 minutes = min(48 hours, 100 × heartbeatTimeout)', () => {
+    expect(() => importedStack({ heartbeatTimeout: Duration.hours(2), drainTimeout: Duration.minutes(47 * 60 + 56) })).not.toThrow();
+    expect(() => importedStack({ heartbeatTimeout: Duration.hours(2), drainTimeout: Duration.seconds(172080), sweepInterval: Duration.minutes(5) })).not.toThrow();
+    expect(() => importedStack({ heartbeatTimeout: Duration.minutes(3), drainTimeout: Duration.minutes(296) })).not.toThrow();
+    expect(() => importedStack({ drainTimeout: Duration.seconds(59760) })).not.toThrow();
   });
 
   test('unresolved tokens are not validated at synth', () => {
