@@ -1,4 +1,4 @@
-import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, Token, TokenComparison } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -21,12 +21,14 @@ import { StandaloneTaskPolicy } from './standalone-task-policy';
  */
 export interface DrainingLifecycleHookProps {
   /**
-   * The Auto Scaling group whose instances are drained before they terminate. Imported groups work.
+   * The Auto Scaling group whose instances are drained before they terminate. Imported groups work; the group must be
+   * in the stack's region and account.
    */
   readonly autoScalingGroup: autoscaling.IAutoScalingGroup;
 
   /**
-   * The ECS cluster the group's instances register with. Imported clusters work.
+   * The ECS cluster the group's instances register with. Imported clusters work; the cluster must be in the stack's
+   * region and account.
    */
   readonly cluster: ecs.ICluster;
 
@@ -187,6 +189,7 @@ export class DrainingLifecycleHook extends Construct {
     this.metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
     this.autoScalingGroupName = props.autoScalingGroup.autoScalingGroupName;
 
+    validateEnvironment(this, props);
     validate(props, { drainTimeout, heartbeatTimeout, sweepInterval, standaloneTaskGracePeriod, standaloneTaskPolicy },
       this.metricsNamespace);
 
@@ -416,6 +419,25 @@ function allowDeadLetterQueueWriters(scope: Construct, key: kms.IKey, role: iam.
     Annotations.of(scope).addWarningV2(KEY_POLICY_WARNING, 'the key policy of deadLetterQueueEncryptionKey cannot be changed '
       + 'from this app (an imported key): allow events.amazonaws.com kms:GenerateDataKey and kms:Decrypt in it, or EventBridge '
       + 'cannot write undeliverable events to the dead-letter queue.');
+  }
+}
+
+/**
+ * The group and the cluster must be in the stack's region and account: the handler's IAM ARNs are built in the
+ * stack's environment, and EventBridge rules see only the events of their own region and account. Tokens (an
+ * environment-agnostic stack, an ARN that is a token) cannot be compared, and pass.
+ */
+function validateEnvironment(scope: Construct, props: DrainingLifecycleHookProps): void {
+  const stack = Stack.of(scope);
+  const resources = [['autoScalingGroup', props.autoScalingGroup], ['cluster', props.cluster]] as const;
+  for (const [name, resource] of resources) {
+    for (const dimension of ['region', 'account'] as const) {
+      if (Token.compareStrings(resource.env[dimension], stack[dimension]) === TokenComparison.DIFFERENT) {
+        throw new Error(`${name} must be in the stack's ${dimension} (${stack[dimension]}), got ${dimension} ${resource.env[dimension]}: `
+          + `the handler's permissions are built in the stack's ${dimension}, and EventBridge rules only see events of their own `
+          + `region and account. Add the construct to a stack in ${dimension} ${resource.env[dimension]}`);
+      }
+    }
   }
 }
 

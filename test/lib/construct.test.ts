@@ -355,6 +355,64 @@ describe('validation', () => {
   });
 });
 
+describe('environment', () => {
+  const group = (stack: Stack) => autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Asg', 'my-asg');
+
+  test.each([
+    ['region', 'arn:aws:ecs:us-east-1:123456789012:cluster/prod', /cluster must be in the stack's region \(eu-west-1\), got region us-east-1: .*EventBridge rules only see events of their own region and account/],
+    ['account', 'arn:aws:ecs:eu-west-1:210987654321:cluster/prod', /cluster must be in the stack's account \(123456789012\), got account 210987654321/],
+  ])('a cluster in another %s: rejected', (_, clusterArn, message) => {
+    const stack = new Stack(new App(), 'Test', { env: ENV });
+    expect(() => new DrainingLifecycleHook(stack, 'DrainHook', {
+      autoScalingGroup: group(stack), cluster: ecs.Cluster.fromClusterArn(stack, 'Cluster', clusterArn),
+    })).toThrow(message);
+  });
+
+  test('a group from a stack in another region or account: rejected', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Test', { env: ENV });
+    const cluster = ecs.Cluster.fromClusterArn(stack, 'Cluster', CLUSTER_ARN);
+    const elsewhere = new Stack(app, 'Elsewhere', { env: { account: '123456789012', region: 'us-east-1' } });
+    expect(() => new DrainingLifecycleHook(stack, 'DrainHook', { autoScalingGroup: group(elsewhere), cluster }))
+      .toThrow(/autoScalingGroup must be in the stack's region \(eu-west-1\), got region us-east-1/);
+    const otherAccount = new Stack(app, 'OtherAccount', { env: { account: '210987654321', region: 'eu-west-1' } });
+    expect(() => new DrainingLifecycleHook(stack, 'DrainHook2', { autoScalingGroup: group(otherAccount), cluster }))
+      .toThrow(/autoScalingGroup must be in the stack's account \(123456789012\), got account 210987654321/);
+  });
+
+  test('an environment-agnostic stack, or a cluster ARN that is a token: accepted', () => {
+    const agnostic = new Stack(new App(), 'Test');
+    expect(() => new DrainingLifecycleHook(agnostic, 'DrainHook', {
+      autoScalingGroup: group(agnostic), cluster: ecs.Cluster.fromClusterArn(agnostic, 'Cluster', CLUSTER_ARN),
+    })).not.toThrow();
+    const stack = new Stack(new App(), 'Test', { env: ENV });
+    const arnParameter = new CfnParameter(stack, 'ClusterArn').valueAsString;
+    expect(() => new DrainingLifecycleHook(stack, 'DrainHook', {
+      autoScalingGroup: group(stack), cluster: ecs.Cluster.fromClusterArn(stack, 'Cluster', arnParameter),
+    })).not.toThrow();
+  });
+
+  test.each([
+    ['fromClusterArn', (stack: Stack) => ecs.Cluster.fromClusterArn(stack, 'Cluster', CLUSTER_ARN)],
+    ['fromClusterAttributes', (stack: Stack) => ecs.Cluster.fromClusterAttributes(stack, 'Cluster', {
+      clusterName: 'prod', vpc: ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-1', availabilityZones: ['eu-west-1a'] }),
+    })],
+  ])('a cluster imported %s in the same environment: container-instance and task ARNs in the cluster\'s region and account', (_, importCluster) => {
+    const stack = new Stack(new App(), 'Test', { env: ENV });
+    const cluster = importCluster(stack);
+    new DrainingLifecycleHook(stack, 'DrainHook', { autoScalingGroup: group(stack), cluster });
+    const resolvedClusterArn = JSON.stringify(stack.resolve(cluster.clusterArn));
+    const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .filter((st: any) => st.Condition?.ArnEquals?.['ecs:cluster']);
+    expect(statements.map((st: any) => JSON.stringify(st.Resource))).toEqual([
+      JSON.stringify(arn(':ecs:eu-west-1:123456789012:container-instance/prod/*')),
+      JSON.stringify(arn(':ecs:eu-west-1:123456789012:task/prod/*')),
+    ]);
+    expect(resolvedClusterArn).toMatch(/ecs:eu-west-1:123456789012:cluster\/prod/);
+  });
+});
+
 describe('with resources defined in the stack', () => {
   function realStack() {
     const stack = new Stack(new App(), 'Test', { env: ENV });
