@@ -42,6 +42,8 @@ export interface DrainingLifecycleHookProps {
    * timeout only at the next sweep or task event. With the default `sweepInterval` and a `heartbeatTimeout` of 2 hours,
    * that allows at most 47 hours 56 minutes.
    *
+   * A token must be given in seconds (`Duration.seconds(token)`), and is not validated.
+   *
    * @default Duration.hours(1) - covers the default load balancer deregistration delay (300 s) many times over,
    *   plus ECS's longest container stop timeout (120 s)
    */
@@ -51,6 +53,7 @@ export interface DrainingLifecycleHookProps {
    * The lifecycle hook's heartbeat timeout: how long Auto Scaling waits for a heartbeat or completion before it
    * applies the hook's default result. The handler sends heartbeats while a drain goes on, so this only matters when
    * the handler cannot run at all. Between 30 seconds and 2 hours, and at least `sweepInterval` + 2 minutes.
+   * A token must be given in seconds (`Duration.seconds(token)`), and is not validated.
    *
    * @default Duration.minutes(10)
    */
@@ -75,7 +78,7 @@ export interface DrainingLifecycleHookProps {
   /**
    * How often the safety sweep runs. It re-checks every instance of the group still in Terminating:Wait, so a lost
    * or failed event never leaves an instance stuck, and it keeps long drains alive with heartbeats.
-   * A whole number of minutes.
+   * A whole number of minutes, known at synth time (not a token).
    *
    * @default Duration.minutes(1)
    */
@@ -90,7 +93,8 @@ export interface DrainingLifecycleHookProps {
 
   /**
    * With `StandaloneTaskPolicy.STOP`: how long standalone tasks may run after the drain started before they are
-   * stopped. Must be shorter than `drainTimeout`. Only valid with `StandaloneTaskPolicy.STOP`.
+   * stopped. Must be shorter than `drainTimeout`. Only valid with `StandaloneTaskPolicy.STOP`. A token must be given
+   * in seconds (`Duration.seconds(token)`), and is not validated.
    *
    * @default Duration.minutes(5)
    */
@@ -453,6 +457,28 @@ function describe(d: Duration): string {
   return d.toHumanString();
 }
 
+const SECONDS = Duration.seconds(0).unitLabel();
+
+/**
+ * Durations that are tokens: CloudFormation has no arithmetic, so a token can reach the lifecycle hook and the
+ * handler's environment only in seconds. The sweep interval also sets the schedule and bounds the other durations,
+ * so it must be known at synth time.
+ */
+function validateTokens(t: ResolvedTimes): void {
+  if (t.sweepInterval.isUnresolved()) {
+    throw new Error(`sweepInterval must not be a token: it sets the sweep schedule and the handler's SWEEP_INTERVAL_SECONDS, and the `
+      + `other durations are checked against it. Give a whole number of minutes known at synth time, got ${describe(t.sweepInterval)}`);
+  }
+  const durations = [['drainTimeout', t.drainTimeout], ['heartbeatTimeout', t.heartbeatTimeout],
+    ['standaloneTaskGracePeriod', t.standaloneTaskGracePeriod]] as const;
+  for (const [name, d] of durations) {
+    if (d.isUnresolved() && d.unitLabel() !== SECONDS) {
+      throw new Error(`${name} must be given in seconds when it is a token, as Duration.seconds(token): CloudFormation cannot `
+        + `convert a token to seconds; got ${describe(d)}`);
+    }
+  }
+}
+
 /**
  * drainTimeout must end, and the action be completed, before Auto Scaling ends the lifecycle action by itself (after
  * 48 hours, or 100 heartbeat timeouts). The handler starts the drain clock when it first handles the instance: up to
@@ -478,7 +504,8 @@ function validateDrainTimeoutLimit(drainTimeout: Duration, sweepInterval: Durati
 }
 
 function validate(props: DrainingLifecycleHookProps, t: ResolvedTimes, metricsNamespace: string): void {
-  const resolved = (d: Duration) => !Token.isUnresolved(d.toSeconds({ integral: false }));
+  validateTokens(t);
+  const resolved = (d: Duration) => !d.isUnresolved();
   if (resolved(t.heartbeatTimeout)) {
     const s = t.heartbeatTimeout.toSeconds({ integral: false });
     if (s < 30 || s > 7200 || !Number.isInteger(s)) {

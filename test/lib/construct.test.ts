@@ -343,6 +343,47 @@ describe('validation', () => {
     expect(() => importedStack({ drainTimeout: Duration.seconds(59760) })).not.toThrow();
   });
 
+  test('durations that are tokens in seconds: not validated, and passed through to the hook and the handler', () => {
+    const stack = new Stack(new App(), 'Test', { env: ENV });
+    const parameter = (id: string) => Duration.seconds(new CfnParameter(stack, id, { type: 'Number' }).valueAsNumber);
+    new DrainingLifecycleHook(stack, 'DrainHook', {
+      autoScalingGroup: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Asg', 'my-asg'),
+      cluster: ecs.Cluster.fromClusterArn(stack, 'Cluster', CLUSTER_ARN),
+      drainTimeout: parameter('DrainTimeout'),
+      heartbeatTimeout: parameter('HeartbeatTimeout'),
+      standaloneTaskPolicy: StandaloneTaskPolicy.STOP,
+      standaloneTaskGracePeriod: parameter('GracePeriod'),
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { HeartbeatTimeout: { Ref: 'HeartbeatTimeout' } });
+    expect(envOf(template)).toMatchObject({
+      DRAIN_TIMEOUT_SECONDS: { Ref: 'DrainTimeout' },
+      HEARTBEAT_TIMEOUT_SECONDS: { Ref: 'HeartbeatTimeout' },
+      STANDALONE_TASK_GRACE_PERIOD_SECONDS: { Ref: 'GracePeriod' },
+      SWEEP_INTERVAL_SECONDS: '60',
+    });
+  });
+
+  test.each([
+    ['drainTimeout', (n: number) => ({ drainTimeout: Duration.minutes(n) })],
+    ['heartbeatTimeout', (n: number) => ({ heartbeatTimeout: Duration.hours(n) })],
+    ['standaloneTaskGracePeriod', (n: number) => ({ standaloneTaskPolicy: StandaloneTaskPolicy.STOP, standaloneTaskGracePeriod: Duration.minutes(n) })],
+  ])('%s as a token in another unit than seconds: a clear error', (name, props) => {
+    const stack = new Stack(new App(), 'Test', { env: ENV });
+    const token = new CfnParameter(stack, 'P', { type: 'Number' }).valueAsNumber;
+    expect(() => importedStackWith(stack, props(token)))
+      .toThrow(new RegExp(`^${name} must be given in seconds when it is a token, as Duration.seconds\\(token\\): CloudFormation cannot convert a token to seconds; got <token> (minutes|hours)$`));
+  });
+
+  test('sweepInterval as a token: a clear error, in any unit', () => {
+    for (const unit of ['seconds', 'minutes'] as const) {
+      const stack = new Stack(new App(), 'Test', { env: ENV });
+      const token = new CfnParameter(stack, 'P', { type: 'Number' }).valueAsNumber;
+      expect(() => importedStackWith(stack, { sweepInterval: Duration[unit](token) }))
+        .toThrow(new RegExp(`^sweepInterval must not be a token: .*SWEEP_INTERVAL_SECONDS.*got <token> ${unit}$`));
+    }
+  });
+
   test('unresolved tokens are not validated at synth', () => {
     const stack = new Stack(new App(), 'Test', { env: ENV });
     const name = new CfnParameter(stack, 'HookName').valueAsString;
