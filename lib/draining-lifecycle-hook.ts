@@ -52,8 +52,10 @@ export interface DrainingLifecycleHookProps {
   /**
    * The lifecycle hook's heartbeat timeout: how long Auto Scaling waits for a heartbeat or completion before it
    * applies the hook's default result. The handler sends heartbeats while a drain goes on, so this only matters when
-   * the handler cannot run at all. Between 30 seconds and 2 hours, and at least `sweepInterval` + 2 minutes.
-   * A token must be given in seconds (`Duration.seconds(token)`), and is not validated.
+   * the handler cannot run at all. At most 2 hours, and at least `sweepInterval` + 2 minutes, so that the sweep always
+   * sends a heartbeat in time: at least 3 minutes with the default `sweepInterval` (1 minute, also the shortest), more
+   * with a longer one. (Auto Scaling itself accepts 30 seconds to 2 hours.) A token must be given in seconds
+   * (`Duration.seconds(token)`), and is not validated.
    *
    * @default Duration.minutes(10)
    */

@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
@@ -341,6 +343,18 @@ describe('validation', () => {
     expect(() => importedStack({ heartbeatTimeout: Duration.hours(2), drainTimeout: Duration.seconds(172080), sweepInterval: Duration.minutes(5) })).not.toThrow();
     expect(() => importedStack({ heartbeatTimeout: Duration.minutes(3), drainTimeout: Duration.minutes(296) })).not.toThrow();
     expect(() => importedStack({ drainTimeout: Duration.seconds(59760) })).not.toThrow();
+  });
+
+  test('the documented lowest heartbeatTimeout (3 minutes, with the default sweepInterval) is the enforced one', () => {
+    const source = fs.readFileSync(path.join(__dirname, '..', '..', 'lib', 'draining-lifecycle-hook.ts'), 'utf8');
+    const propDoc = /\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*readonly heartbeatTimeout/.exec(source)![1].replace(/\s*\* ?/g, ' ');
+    expect(propDoc).toMatch(/at least 3 minutes with the default `sweepInterval`/);
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    expect(readme.split('\n').find((line) => line.startsWith('| `heartbeatTimeout` |'))).toMatch(/3 minutes to 2 hours with the default `sweepInterval`/);
+    expect(() => importedStack({ heartbeatTimeout: Duration.minutes(3) })).not.toThrow();
+    expect(() => importedStack({ heartbeatTimeout: Duration.seconds(179) })).toThrow(/heartbeatTimeout must be at least sweepInterval \+ 2 minutes \(180 seconds\)/);
+    // Auto Scaling's own range keeps its check and message.
+    expect(() => importedStack({ heartbeatTimeout: Duration.seconds(29) })).toThrow(/heartbeatTimeout must be a whole number of seconds between 30 seconds and 2 hours, got 29 seconds/);
   });
 
   test('durations that are tokens in seconds: not validated, and passed through to the hook and the handler', () => {
