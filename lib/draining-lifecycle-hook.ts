@@ -540,7 +540,11 @@ function validate(props: DrainingLifecycleHookProps, t: ResolvedTimes, metricsNa
   }
   if (t.standaloneTaskPolicy === StandaloneTaskPolicy.STOP && resolved(t.standaloneTaskGracePeriod) && resolved(t.drainTimeout)
     && t.standaloneTaskGracePeriod.toSeconds() >= t.drainTimeout.toSeconds()) {
-    throw new Error(`standaloneTaskGracePeriod (${describe(t.standaloneTaskGracePeriod)}) must be shorter than drainTimeout (${describe(t.drainTimeout)}), or standalone tasks are never stopped`);
+    const given = props.standaloneTaskGracePeriod !== undefined
+      ? describe(t.standaloneTaskGracePeriod)
+      : `the default, ${describe(t.standaloneTaskGracePeriod)}`;
+    throw new Error(`standaloneTaskGracePeriod (${given}) must be shorter than drainTimeout (${describe(t.drainTimeout)}), or standalone tasks are never stopped`
+      + (props.standaloneTaskGracePeriod === undefined ? ': set a shorter standaloneTaskGracePeriod, or a longer drainTimeout' : ''));
   }
   const name = props.lifecycleHookName;
   if (name !== undefined && !Token.isUnresolved(name) && !/^[A-Za-z0-9\-_/]{1,255}$/.test(name)) {

@@ -331,7 +331,10 @@ describe('validation', () => {
       /drainTimeout \(20 hours\) \+ 2 × sweepInterval \(1 minute\) \+ 2 minutes must be at most 100 × heartbeatTimeout \(100 × 10 minutes = 60000 seconds\).*highest allowed drainTimeout is 59760 seconds: lower drainTimeout, or raise heartbeatTimeout to at least 723 seconds/],
     ['drain of exactly 100 heartbeats', { drainTimeout: Duration.minutes(1000) }, /highest allowed drainTimeout is 59760 seconds: lower drainTimeout, or raise heartbeatTimeout to at least 603 seconds/],
     ['grace without STOP', { standaloneTaskGracePeriod: Duration.minutes(1) }, /standaloneTaskGracePeriod is only used with StandaloneTaskPolicy.STOP, but standaloneTaskPolicy is WAIT/],
-    ['grace not shorter than the drain', { standaloneTaskPolicy: StandaloneTaskPolicy.STOP, standaloneTaskGracePeriod: Duration.hours(1) }, /standaloneTaskGracePeriod \(1 hour\) must be shorter than drainTimeout \(1 hour\)/],
+    ['grace not shorter than the drain', { standaloneTaskPolicy: StandaloneTaskPolicy.STOP, standaloneTaskGracePeriod: Duration.hours(1) },
+      /^standaloneTaskGracePeriod \(1 hour\) must be shorter than drainTimeout \(1 hour\), or standalone tasks are never stopped$/],
+    ['default grace not shorter than the drain', { standaloneTaskPolicy: StandaloneTaskPolicy.STOP, drainTimeout: Duration.minutes(4) },
+      /^standaloneTaskGracePeriod \(the default, 5 minutes\) must be shorter than drainTimeout \(4 minutes\), or standalone tasks are never stopped: set a shorter standaloneTaskGracePeriod, or a longer drainTimeout$/],
     ['bad hook name', { lifecycleHookName: 'drain hook!' }, /lifecycleHookName must be 1 to 255 letters, digits, '-', '_' or '\/', got 'drain hook!'/],
     ['bad namespace', { metricsNamespace: 'a$b' }, /metricsNamespace must be/],
   ])('%s', (_, props, message) => {
