@@ -140,7 +140,8 @@ export interface DrainingLifecycleHookProps {
   readonly deadLetterQueueEncryptionKey?: kms.IKey;
 
   /**
-   * The CloudWatch namespace of the handler's metrics.
+   * The CloudWatch namespace of the handler's metrics. 1 to 255 characters, not starting with `:` or with `AWS/`
+   * (reserved for AWS services), and without `$`.
    *
    * @default 'EcsDrainingLifecycleHook'
    */
@@ -552,5 +553,8 @@ function validate(props: DrainingLifecycleHookProps, t: ResolvedTimes, metricsNa
   }
   if (!Token.isUnresolved(metricsNamespace) && !/^[^:$][^$]{0,254}$/.test(metricsNamespace)) {
     throw new Error(`metricsNamespace must be 1 to 255 characters, not start with ':' and contain no '$', got '${metricsNamespace}'`);
+  }
+  if (!Token.isUnresolved(metricsNamespace) && metricsNamespace.startsWith('AWS/')) {
+    throw new Error(`metricsNamespace must not start with 'AWS/', which CloudWatch reserves for AWS services, got '${metricsNamespace}'`);
   }
 }

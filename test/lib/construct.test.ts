@@ -337,6 +337,7 @@ describe('validation', () => {
       /^standaloneTaskGracePeriod \(the default, 5 minutes\) must be shorter than drainTimeout \(4 minutes\), or standalone tasks are never stopped: set a shorter standaloneTaskGracePeriod, or a longer drainTimeout$/],
     ['bad hook name', { lifecycleHookName: 'drain hook!' }, /lifecycleHookName must be 1 to 255 letters, digits, '-', '_' or '\/', got 'drain hook!'/],
     ['bad namespace', { metricsNamespace: 'a$b' }, /metricsNamespace must be/],
+    ['namespace reserved for AWS', { metricsNamespace: 'AWS/Drain' }, /^metricsNamespace must not start with 'AWS\/', which CloudWatch reserves for AWS services, got 'AWS\/Drain'$/],
   ])('%s', (_, props, message) => {
     expect(() => importedStack(props)).toThrow(message);
   });
