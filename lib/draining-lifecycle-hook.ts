@@ -42,6 +42,10 @@ export interface DrainingLifecycleHookProps {
    * timeout only at the next sweep or task event. With the default `sweepInterval` and a `heartbeatTimeout` of 2 hours,
    * that allows at most 47 hours 56 minutes.
    *
+   * A `drainTimeout` shorter than `sweepInterval` draws the warning
+   * `ecs-draining-lifecycle-hook:drainTimeoutBelowSweepInterval`: the timeout is checked only at a sweep or a task
+   * event, so a drain whose tasks do not stop can run up to one `sweepInterval` past it.
+   *
    * A token must be given in seconds (`Duration.seconds(token)`), and is not validated.
    *
    * @default Duration.hours(1) - covers the default load balancer deregistration delay (300 s) many times over,
@@ -199,6 +203,11 @@ export class DrainingLifecycleHook extends Construct {
     validateEnvironment(this, props);
     validate(props, { drainTimeout, heartbeatTimeout, sweepInterval, standaloneTaskGracePeriod, standaloneTaskPolicy },
       this.metricsNamespace);
+    if (!drainTimeout.isUnresolved() && drainTimeout.toSeconds() < sweepInterval.toSeconds()) {
+      Annotations.of(this).addWarningV2(DRAIN_TIMEOUT_WARNING, `drainTimeout (${drainTimeout.toHumanString()}) is shorter than `
+        + `sweepInterval (${sweepInterval.toHumanString()}): the handler checks the timeout only at a sweep or a task event, so a `
+        + 'drain whose tasks do not stop can run up to one sweepInterval past drainTimeout. Lower sweepInterval, or raise drainTimeout.');
+    }
 
     const hook = new autoscaling.LifecycleHook(this, 'Resource', {
       autoScalingGroup: props.autoScalingGroup,
@@ -399,6 +408,8 @@ export class DrainingLifecycleHook extends Construct {
   }
 }
 
+/** Warning ID when drainTimeout is shorter than sweepInterval. */
+const DRAIN_TIMEOUT_WARNING = 'ecs-draining-lifecycle-hook:drainTimeoutBelowSweepInterval';
 /** Warning ID when the key policy of the dead-letter queue's key cannot be changed. */
 const KEY_POLICY_WARNING = 'ecs-draining-lifecycle-hook:deadLetterQueueKeyPolicy';
 /** What SendMessage to a KMS-encrypted queue needs on the key (Amazon SQS Developer Guide, key management). */

@@ -414,6 +414,28 @@ describe('validation', () => {
   });
 });
 
+describe('drainTimeout shorter than sweepInterval', () => {
+  const drainWarnings = (stack: Stack) => Annotations.fromStack(stack)
+    .findWarning('/Test/DrainHook', Match.stringLikeRegexp('drainTimeoutBelowSweepInterval')).map((w) => String(w.entry.data));
+
+  test('warned: the timeout is only checked once per sweep', () => {
+    const { stack } = importedStack({ drainTimeout: Duration.minutes(2), sweepInterval: Duration.minutes(5), heartbeatTimeout: Duration.minutes(10) });
+    expect(drainWarnings(stack)).toEqual([
+      'drainTimeout (2 minutes) is shorter than sweepInterval (5 minutes): the handler checks the timeout only at a sweep or a task '
+      + 'event, so a drain whose tasks do not stop can run up to one sweepInterval past drainTimeout. Lower sweepInterval, or raise '
+      + 'drainTimeout. [ack: ecs-draining-lifecycle-hook:drainTimeoutBelowSweepInterval]',
+    ]);
+  });
+
+  test('equal to sweepInterval or longer, or a token: not warned', () => {
+    expect(drainWarnings(importedStack({ drainTimeout: Duration.minutes(1) }).stack)).toEqual([]);
+    expect(drainWarnings(importedStack().stack)).toEqual([]);
+    const stack = new Stack(new App(), 'Test', { env: ENV });
+    importedStackWith(stack, { drainTimeout: Duration.seconds(new CfnParameter(stack, 'Drain', { type: 'Number' }).valueAsNumber) });
+    expect(drainWarnings(stack)).toEqual([]);
+  });
+});
+
 describe('environment', () => {
   const group = (stack: Stack) => autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Asg', 'my-asg');
 
