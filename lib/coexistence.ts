@@ -2,17 +2,8 @@ import { Annotations, Stack } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { Construct, IConstruct } from 'constructs';
+import { DrainingLifecycleHookWarnings } from './warnings';
 
-/**
- * Warning IDs of the coexistence guard. Acknowledge one with
- * `Annotations.of(scope).acknowledgeWarning(id, reason)` on the construct, its stack or the app.
- */
-export const COEXISTENCE_WARNINGS = {
-  managedDraining: 'ecs-draining-lifecycle-hook:managedDraining',
-  instanceDrainHook: 'ecs-draining-lifecycle-hook:instanceDrainHook',
-  abandonHook: 'ecs-draining-lifecycle-hook:abandonHook',
-  secondDrainingHook: 'ecs-draining-lifecycle-hook:secondDrainingHook',
-} as const;
 
 const TERMINATING = 'autoscaling:EC2_INSTANCE_TERMINATING';
 
@@ -53,7 +44,7 @@ export function findCompetingDrains(hook: Construct, autoScalingGroup: autoscali
   for (const c of hook.node.root.node.findAll()) {
     if (c instanceof ecs.AsgCapacityProvider && sameGroup(c.autoScalingGroup, c) && c.enableManagedDraining !== false) {
       found.push({
-        id: COEXISTENCE_WARNINGS.managedDraining,
+        id: DrainingLifecycleHookWarnings.MANAGED_DRAINING,
         message: `ECS managed instance draining is on for capacity provider ${c.node.path} (enableManagedDraining is `
           + `${c.enableManagedDraining === true ? 'true' : 'not set, and ECS turns it on by default'}): it drains the same instances `
           + 'as this hook and the two race. Set enableManagedDraining: false on the AsgCapacityProvider.',
@@ -63,7 +54,7 @@ export function findCompetingDrains(hook: Construct, autoScalingGroup: autoscali
     // Cluster.addAsgCapacityProvider unless taskDrainTime is 0.
     if (c.node.id === 'DrainECSHook' && c.node.scope === autoScalingGroup) {
       found.push({
-        id: COEXISTENCE_WARNINGS.instanceDrainHook,
+        id: DrainingLifecycleHookWarnings.INSTANCE_DRAIN_HOOK,
         message: `aws-cdk-lib's InstanceDrainHook ${c.node.path} also drains this group, with a Lambda function that `
           + 'sleeps for at most 15 minutes. Pass taskDrainTime: Duration.seconds(0) in the options of '
           + 'cluster.addAsgCapacityProvider() or cluster.addAutoScalingGroup() to remove it.',
@@ -72,7 +63,7 @@ export function findCompetingDrains(hook: Construct, autoScalingGroup: autoscali
     if (c instanceof autoscaling.CfnLifecycleHook && c !== ownCfn && c.lifecycleTransition === TERMINATING && c.defaultResult === 'ABANDON'
       && sameGroup(c.autoScalingGroupName, c)) {
       found.push({
-        id: COEXISTENCE_WARNINGS.abandonHook,
+        id: DrainingLifecycleHookWarnings.ABANDON_HOOK,
         message: `Termination hook ${c.node.path} of this group has defaultResult ABANDON: when it times out, Auto Scaling `
           + 'skips every other termination hook, including this drain, and terminates the instance with its tasks. Set its '
           + 'defaultResult to CONTINUE.',
@@ -83,7 +74,7 @@ export function findCompetingDrains(hook: Construct, autoScalingGroup: autoscali
       for (const spec of specs ?? []) {
         if (spec.lifecycleTransition === TERMINATING && spec.defaultResult === 'ABANDON') {
           found.push({
-            id: COEXISTENCE_WARNINGS.abandonHook,
+            id: DrainingLifecycleHookWarnings.ABANDON_HOOK,
             message: `Termination hook ${String(spec.lifecycleHookName)} in the lifecycleHookSpecificationList of ${c.node.path} has `
               + 'defaultResult ABANDON: when it times out, Auto Scaling skips every other termination hook, including this drain. '
               + 'Set its defaultResult to CONTINUE.',
@@ -94,7 +85,7 @@ export function findCompetingDrains(hook: Construct, autoScalingGroup: autoscali
     const otherGroup = c !== hook ? drainingHooks.get(c) : undefined;
     if (otherGroup && sameGroup(otherGroup, c)) {
       found.push({
-        id: COEXISTENCE_WARNINGS.secondDrainingHook,
+        id: DrainingLifecycleHookWarnings.SECOND_DRAINING_HOOK,
         message: `DrainingLifecycleHook ${c.node.path} drains the same group: two drain hooks race each other. Keep one.`,
       });
     }

@@ -15,6 +15,7 @@ import { DrainHandlerFunction } from './drain-handler-function';
 import { drainHandlerStatements } from './drain-handler-policy';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
 import { StandaloneTaskPolicy } from './standalone-task-policy';
+import { DrainingLifecycleHookWarnings } from './warnings';
 
 /**
  * Properties of a {@link DrainingLifecycleHook}.
@@ -43,7 +44,7 @@ export interface DrainingLifecycleHookProps {
    * that allows at most 47 hours 56 minutes.
    *
    * A `drainTimeout` shorter than `sweepInterval` draws the warning
-   * `ecs-draining-lifecycle-hook:drainTimeoutBelowSweepInterval`: the timeout is checked only at a sweep or a task
+   * `DrainingLifecycleHookWarnings.DRAIN_TIMEOUT_BELOW_SWEEP_INTERVAL`: the timeout is checked only at a sweep or a task
    * event, so a drain whose tasks do not stop can run up to one `sweepInterval` past it.
    *
    * A token must be given in seconds (`Duration.seconds(token)`), and is not validated.
@@ -136,7 +137,7 @@ export interface DrainingLifecycleHookProps {
    * `kms:GenerateDataKey` and `kms:Decrypt` on the key, and a statement is added to the key policy that lets
    * `events.amazonaws.com` do the same for EventBridge rules of this account and region (the rules' target
    * dead-letter queue). The key policy of an imported key cannot be changed: the construct then adds the warning
-   * `ecs-draining-lifecycle-hook:deadLetterQueueKeyPolicy`, and the key's policy must allow `events.amazonaws.com`
+   * `DrainingLifecycleHookWarnings.DEAD_LETTER_QUEUE_KEY_POLICY`, and the key's policy must allow `events.amazonaws.com`
    * `kms:GenerateDataKey` and `kms:Decrypt` itself, or EventBridge drops events it cannot deliver.
    *
    * @default - SQS-managed server-side encryption (SSE-SQS)
@@ -204,7 +205,7 @@ export class DrainingLifecycleHook extends Construct {
     validate(props, { drainTimeout, heartbeatTimeout, sweepInterval, standaloneTaskGracePeriod, standaloneTaskPolicy },
       this.metricsNamespace);
     if (!drainTimeout.isUnresolved() && drainTimeout.toSeconds() < sweepInterval.toSeconds()) {
-      Annotations.of(this).addWarningV2(DRAIN_TIMEOUT_WARNING, `drainTimeout (${drainTimeout.toHumanString()}) is shorter than `
+      Annotations.of(this).addWarningV2(DrainingLifecycleHookWarnings.DRAIN_TIMEOUT_BELOW_SWEEP_INTERVAL, `drainTimeout (${drainTimeout.toHumanString()}) is shorter than `
         + `sweepInterval (${sweepInterval.toHumanString()}): the handler checks the timeout only at a sweep or a task event, so a `
         + 'drain whose tasks do not stop can run up to one sweepInterval past drainTimeout. Lower sweepInterval, or raise drainTimeout.');
     }
@@ -408,10 +409,6 @@ export class DrainingLifecycleHook extends Construct {
   }
 }
 
-/** Warning ID when drainTimeout is shorter than sweepInterval. */
-const DRAIN_TIMEOUT_WARNING = 'ecs-draining-lifecycle-hook:drainTimeoutBelowSweepInterval';
-/** Warning ID when the key policy of the dead-letter queue's key cannot be changed. */
-const KEY_POLICY_WARNING = 'ecs-draining-lifecycle-hook:deadLetterQueueKeyPolicy';
 /** What SendMessage to a KMS-encrypted queue needs on the key (Amazon SQS Developer Guide, key management). */
 const SQS_PRODUCER_KEY_ACTIONS = ['kms:GenerateDataKey', 'kms:Decrypt'];
 
@@ -434,7 +431,7 @@ function allowDeadLetterQueueWriters(scope: Construct, key: kms.IKey, role: iam.
     },
   }));
   if (!statementAdded) {
-    Annotations.of(scope).addWarningV2(KEY_POLICY_WARNING, 'the key policy of deadLetterQueueEncryptionKey cannot be changed '
+    Annotations.of(scope).addWarningV2(DrainingLifecycleHookWarnings.DEAD_LETTER_QUEUE_KEY_POLICY, 'the key policy of deadLetterQueueEncryptionKey cannot be changed '
       + 'from this app (an imported key): allow events.amazonaws.com kms:GenerateDataKey and kms:Decrypt in it, or EventBridge '
       + 'cannot write undeliverable events to the dead-letter queue.');
   }

@@ -1,2 +1,3 @@
 export * from './draining-lifecycle-hook';
 export * from './standalone-task-policy';
+export * from './warnings';

@@ -16,6 +16,7 @@ test('the jsii assembly exports exactly the public API', () => {
   expect(Object.keys(assembly.types).sort()).toEqual([
     'ecs-draining-lifecycle-hook.DrainingLifecycleHook',
     'ecs-draining-lifecycle-hook.DrainingLifecycleHookProps',
+    'ecs-draining-lifecycle-hook.DrainingLifecycleHookWarnings',
     'ecs-draining-lifecycle-hook.StandaloneTaskPolicy',
   ]);
   expect(Object.keys(assembly.targets).sort()).toEqual(['dotnet', 'go', 'java', 'js', 'python']);

@@ -3,8 +3,7 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { DrainingLifecycleHook } from '../../lib';
-import { COEXISTENCE_WARNINGS } from '../../lib/coexistence';
+import { DrainingLifecycleHook, DrainingLifecycleHookWarnings } from '../../lib';
 
 function setup() {
   const stack = new Stack(new App(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
@@ -37,7 +36,7 @@ test('a capacity provider with managed draining left at its default: warned, nam
   const { stack, cluster, asg } = setup();
   new DrainingLifecycleHook(stack, 'DrainHook', { autoScalingGroup: asg, cluster });
   cluster.addAsgCapacityProvider(new ecs.AsgCapacityProvider(stack, 'Cp', { autoScalingGroup: asg, enableManagedTerminationProtection: false }), noCdkDrainHook);
-  expect(warnings(stack)).toEqual([COEXISTENCE_WARNINGS.managedDraining]);
+  expect(warnings(stack)).toEqual([DrainingLifecycleHookWarnings.MANAGED_DRAINING]);
   const message = String(Annotations.fromStack(stack).findWarning('/Test/DrainHook', Match.anyValue())[0].entry.data);
   expect(message).toMatch(/capacity provider Test\/Cp .*not set, and ECS turns it on by default.*enableManagedDraining: false/);
 });
@@ -46,7 +45,7 @@ test('managed draining explicitly on: warned; off: not', () => {
   const on = setup();
   new DrainingLifecycleHook(on.stack, 'DrainHook', { autoScalingGroup: on.asg, cluster: on.cluster });
   on.cluster.addAsgCapacityProvider(new ecs.AsgCapacityProvider(on.stack, 'Cp', { autoScalingGroup: on.asg, enableManagedDraining: true, enableManagedTerminationProtection: false }));
-  expect(warnings(on.stack)).toEqual([COEXISTENCE_WARNINGS.managedDraining]);
+  expect(warnings(on.stack)).toEqual([DrainingLifecycleHookWarnings.MANAGED_DRAINING]);
 
   const off = setup();
   new DrainingLifecycleHook(off.stack, 'DrainHook', { autoScalingGroup: off.asg, cluster: off.cluster });
@@ -58,12 +57,12 @@ test('aws-cdk-lib\'s InstanceDrainHook from addAsgCapacityProvider or addAutoSca
   const viaProvider = setup();
   new DrainingLifecycleHook(viaProvider.stack, 'DrainHook', { autoScalingGroup: viaProvider.asg, cluster: viaProvider.cluster });
   viaProvider.cluster.addAsgCapacityProvider(new ecs.AsgCapacityProvider(viaProvider.stack, 'Cp', { autoScalingGroup: viaProvider.asg, enableManagedDraining: false, enableManagedTerminationProtection: false }));
-  expect(warnings(viaProvider.stack)).toEqual([COEXISTENCE_WARNINGS.instanceDrainHook]);
+  expect(warnings(viaProvider.stack)).toEqual([DrainingLifecycleHookWarnings.INSTANCE_DRAIN_HOOK]);
 
   const viaGroup = setup();
   addAutoScalingGroup(viaGroup.cluster, viaGroup.asg);
   new DrainingLifecycleHook(viaGroup.stack, 'DrainHook', { autoScalingGroup: viaGroup.asg, cluster: viaGroup.cluster });
-  expect(warnings(viaGroup.stack)).toEqual([COEXISTENCE_WARNINGS.instanceDrainHook]);
+  expect(warnings(viaGroup.stack)).toEqual([DrainingLifecycleHookWarnings.INSTANCE_DRAIN_HOOK]);
 
   const zero = setup();
   addAutoScalingGroup(zero.cluster, zero.asg, noCdkDrainHook);
@@ -78,7 +77,7 @@ test('another termination hook with ABANDON on this group: warned; CONTINUE, a l
   asg.addLifecycleHook('Continue', { lifecycleTransition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING, defaultResult: autoscaling.DefaultResult.CONTINUE });
   asg.addLifecycleHook('Launch', { lifecycleTransition: autoscaling.LifecycleTransition.INSTANCE_LAUNCHING, defaultResult: autoscaling.DefaultResult.ABANDON });
   group('Other').addLifecycleHook('OtherAbandon', { lifecycleTransition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING, defaultResult: autoscaling.DefaultResult.ABANDON });
-  expect(warnings(stack)).toEqual([COEXISTENCE_WARNINGS.abandonHook]);
+  expect(warnings(stack)).toEqual([DrainingLifecycleHookWarnings.ABANDON_HOOK]);
   expect(String(Annotations.fromStack(stack).findWarning('/Test/DrainHook', Match.anyValue())[0].entry.data)).toMatch(/Test\/Asg\/LifecycleHookAbandon\/Resource .*Set its defaultResult to CONTINUE/);
 });
 
@@ -92,7 +91,7 @@ test('two DrainingLifecycleHooks on one group: warned; on two groups: not', () =
   const same = setup();
   new DrainingLifecycleHook(same.stack, 'DrainHook', { autoScalingGroup: same.asg, cluster: same.cluster });
   new DrainingLifecycleHook(same.stack, 'DrainHook2', { autoScalingGroup: same.asg, cluster: same.cluster });
-  expect(warnings(same.stack)).toEqual([COEXISTENCE_WARNINGS.secondDrainingHook]);
+  expect(warnings(same.stack)).toEqual([DrainingLifecycleHookWarnings.SECOND_DRAINING_HOOK]);
 
   const two = setup();
   new DrainingLifecycleHook(two.stack, 'DrainHook', { autoScalingGroup: two.asg, cluster: two.cluster });
@@ -113,6 +112,24 @@ test('acknowledged, as the README shows: not reported', () => {
   const { stack, cluster, asg } = setup();
   const hook = new DrainingLifecycleHook(stack, 'DrainHook', { autoScalingGroup: asg, cluster });
   cluster.addAsgCapacityProvider(new ecs.AsgCapacityProvider(stack, 'Cp', { autoScalingGroup: asg, enableManagedTerminationProtection: false }), noCdkDrainHook);
-  CoreAnnotations.of(hook).acknowledgeWarning('ecs-draining-lifecycle-hook:managedDraining', 'managed draining is off in the account');
+  CoreAnnotations.of(hook).acknowledgeWarning(DrainingLifecycleHookWarnings.MANAGED_DRAINING, 'managed draining is off in the account');
   expect(warnings(stack)).toEqual([]);
+});
+
+test('the warning IDs are public API, and their values are part of the contract (acknowledgements name them)', () => {
+  expect([
+    DrainingLifecycleHookWarnings.MANAGED_DRAINING,
+    DrainingLifecycleHookWarnings.INSTANCE_DRAIN_HOOK,
+    DrainingLifecycleHookWarnings.ABANDON_HOOK,
+    DrainingLifecycleHookWarnings.SECOND_DRAINING_HOOK,
+    DrainingLifecycleHookWarnings.DRAIN_TIMEOUT_BELOW_SWEEP_INTERVAL,
+    DrainingLifecycleHookWarnings.DEAD_LETTER_QUEUE_KEY_POLICY,
+  ]).toEqual([
+    'ecs-draining-lifecycle-hook:managedDraining',
+    'ecs-draining-lifecycle-hook:instanceDrainHook',
+    'ecs-draining-lifecycle-hook:abandonHook',
+    'ecs-draining-lifecycle-hook:secondDrainingHook',
+    'ecs-draining-lifecycle-hook:drainTimeoutBelowSweepInterval',
+    'ecs-draining-lifecycle-hook:deadLetterQueueKeyPolicy',
+  ]);
 });

@@ -9,7 +9,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { DrainingLifecycleHook, type DrainingLifecycleHookProps, StandaloneTaskPolicy } from '../../lib';
+import { DrainingLifecycleHook, type DrainingLifecycleHookProps, DrainingLifecycleHookWarnings, StandaloneTaskPolicy } from '../../lib';
 import { ApiCallUse, HANDLER_API_CALLS, iamActionOf } from '../../lib/handler-api-calls';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
@@ -302,6 +302,7 @@ describe('dead-letter queue encrypted with a KMS key', () => {
     expect(warnings.map((w) => String(w.entry.data))).toEqual([
       expect.stringMatching(/key policy .* allow events\.amazonaws\.com kms:GenerateDataKey and kms:Decrypt .*\[ack: ecs-draining-lifecycle-hook:deadLetterQueueKeyPolicy\]/),
     ]);
+    expect(String(warnings[0].entry.data)).toContain(`[ack: ${DrainingLifecycleHookWarnings.DEAD_LETTER_QUEUE_KEY_POLICY}]`);
   });
 
   test('a key made in the app: no warning', () => {
@@ -423,7 +424,7 @@ describe('drainTimeout shorter than sweepInterval', () => {
     expect(drainWarnings(stack)).toEqual([
       'drainTimeout (2 minutes) is shorter than sweepInterval (5 minutes): the handler checks the timeout only at a sweep or a task '
       + 'event, so a drain whose tasks do not stop can run up to one sweepInterval past drainTimeout. Lower sweepInterval, or raise '
-      + 'drainTimeout. [ack: ecs-draining-lifecycle-hook:drainTimeoutBelowSweepInterval]',
+      + `drainTimeout. [ack: ${DrainingLifecycleHookWarnings.DRAIN_TIMEOUT_BELOW_SWEEP_INTERVAL}]`,
     ]);
   });
 

@@ -1,0 +1,41 @@
+/**
+ * The IDs of the warnings a `DrainingLifecycleHook` adds to itself when the app is synthesized. Acknowledge one you
+ * have dealt with another way with `Annotations.of(scope).acknowledgeWarning(id, reason)`, on the construct, its
+ * stack or the app.
+ */
+export class DrainingLifecycleHookWarnings {
+  /**
+   * An `AsgCapacityProvider` for the group has ECS managed instance draining on (`enableManagedDraining` `true` or
+   * unset): it drains the same instances, and the two race.
+   */
+  public static readonly MANAGED_DRAINING = 'ecs-draining-lifecycle-hook:managedDraining';
+
+  /**
+   * aws-cdk-lib's `InstanceDrainHook` (`<group>/DrainECSHook`, added by `addAutoScalingGroup` or
+   * `addAsgCapacityProvider` unless `taskDrainTime` is 0) also drains the group.
+   */
+  public static readonly INSTANCE_DRAIN_HOOK = 'ecs-draining-lifecycle-hook:instanceDrainHook';
+
+  /**
+   * Another termination hook of the group has `defaultResult` ABANDON: when it times out, Auto Scaling skips every
+   * other termination hook, including this drain.
+   */
+  public static readonly ABANDON_HOOK = 'ecs-draining-lifecycle-hook:abandonHook';
+
+  /** Another `DrainingLifecycleHook` drains the same group. */
+  public static readonly SECOND_DRAINING_HOOK = 'ecs-draining-lifecycle-hook:secondDrainingHook';
+
+  /**
+   * `drainTimeout` is shorter than `sweepInterval`: the timeout is checked only at a sweep or a task event, so a
+   * drain whose tasks do not stop can run up to one `sweepInterval` past it.
+   */
+  public static readonly DRAIN_TIMEOUT_BELOW_SWEEP_INTERVAL = 'ecs-draining-lifecycle-hook:drainTimeoutBelowSweepInterval';
+
+  /**
+   * `deadLetterQueueEncryptionKey` is an imported key, whose key policy the construct cannot change: the key policy
+   * must allow `events.amazonaws.com` `kms:GenerateDataKey` and `kms:Decrypt`.
+   */
+  public static readonly DEAD_LETTER_QUEUE_KEY_POLICY = 'ecs-draining-lifecycle-hook:deadLetterQueueKeyPolicy';
+
+  private constructor() {}
+}
