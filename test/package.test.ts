@@ -27,7 +27,7 @@ test('the tarball holds the compiled lib, its types and the bundled handler, and
   const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').map((f) => f.replace(/^package\//, ''));
   expect(files).toEqual(expect.arrayContaining([
     'lib/index.js', 'lib/index.d.ts', 'lib/draining-lifecycle-hook.js', 'lib/draining-lifecycle-hook.d.ts',
-    'assets/drain-handler/index.js', 'README.md', 'package.json',
+    'assets/drain-handler/index.js', 'README.md', 'LICENSE', 'package.json',
   ]));
   expect(files.filter((f) => /^(lambda|test|examples|bench|scripts)\/|\.ts$/.test(f) && !f.endsWith('.d.ts'))).toEqual([]);
 });
