@@ -34,11 +34,15 @@ export const HEARTBEAT_SAFETY_MARGIN_SECONDS = 60;
 
 /**
  * How long before the lifecycle action would expire a heartbeat becomes due: three sweep intervals plus the margin,
- * so two sweeps in a row may fail (throttled, timed out) and the third still keeps the action alive; at most half
- * the heartbeat timeout, so a heartbeat is never due right after the previous one.
+ * so two sweeps in a row may fail (throttled, timed out) and the third still keeps the action alive; but no more
+ * than half the heartbeat timeout, so heartbeats do not come every sweep. Never less than one sweep interval plus
+ * the margin: the next sweep after a heartbeat becomes due must still come before the action expires. (The
+ * construct guarantees heartbeatTimeout >= sweepInterval + 2 × margin, so a heartbeat is never due right after one.)
  */
 export function heartbeatLeadSeconds(config: Pick<DrainConfig, 'heartbeatTimeoutSeconds' | 'sweepIntervalSeconds'>): number {
-  return Math.min(Math.floor(config.heartbeatTimeoutSeconds / 2), 3 * config.sweepIntervalSeconds + HEARTBEAT_SAFETY_MARGIN_SECONDS);
+  const oneSweep = config.sweepIntervalSeconds + HEARTBEAT_SAFETY_MARGIN_SECONDS;
+  const threeSweeps = 3 * config.sweepIntervalSeconds + HEARTBEAT_SAFETY_MARGIN_SECONDS;
+  return Math.max(oneSweep, Math.min(Math.floor(config.heartbeatTimeoutSeconds / 2), threeSweeps));
 }
 
 /** Container instance states in which DRAINING cannot be set or means nothing: complete at once. */

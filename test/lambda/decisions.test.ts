@@ -111,17 +111,28 @@ describe('time decisions', () => {
     expect(heartbeatDue(dueAt, m(0, 1001), c)).toBe(false);
   });
 
-  test('a long heartbeatTimeout is renewed with the same lead; a short one at half its length', () => {
+  test('a long heartbeatTimeout is renewed with the same lead; a shorter one at half its length', () => {
     expect(heartbeatLeadSeconds(config({ heartbeatTimeoutSeconds: 7200, sweepIntervalSeconds: 60 }))).toBe(240);
     expect(heartbeatLeadSeconds(config({ heartbeatTimeoutSeconds: 7200, sweepIntervalSeconds: 600 }))).toBe(1860);
     expect(heartbeatLeadSeconds(config({ heartbeatTimeoutSeconds: 300, sweepIntervalSeconds: 60 }))).toBe(150);
   });
 
+  test('the lead is never less than one sweep plus the margin: the next sweep always comes before expiry', () => {
+    for (const [heartbeatTimeoutSeconds, sweepIntervalSeconds] of [[180, 60], [720, 600], [7200, 7080], [900, 300]]) {
+      const cfg = config({ heartbeatTimeoutSeconds, sweepIntervalSeconds });
+      const lead = heartbeatLeadSeconds(cfg);
+      expect({ heartbeatTimeoutSeconds, sweepIntervalSeconds, enough: lead >= sweepIntervalSeconds + HEARTBEAT_SAFETY_MARGIN_SECONDS })
+        .toEqual({ heartbeatTimeoutSeconds, sweepIntervalSeconds, enough: true });
+      expect(lead).toBeLessThan(heartbeatTimeoutSeconds);
+    }
+    expect(heartbeatLeadSeconds(config({ heartbeatTimeoutSeconds: 720, sweepIntervalSeconds: 600 }))).toBe(660);
+  });
+
   test('with the smallest allowed heartbeatTimeout (sweep + 2 min) a heartbeat is never due right after one', () => {
     const tight = config({ heartbeatTimeoutSeconds: 180, sweepIntervalSeconds: 60 });
     expect(heartbeatDue(1000, m(1000), tight)).toBe(false);
-    expect(heartbeatDue(1089, m(1000), tight)).toBe(false);
-    expect(heartbeatDue(1090, m(1000), tight)).toBe(true); // half of 180 s
+    expect(heartbeatDue(1059, m(1000), tight)).toBe(false);
+    expect(heartbeatDue(1060, m(1000), tight)).toBe(true); // 180 s - (60 s + 60 s)
   });
 
   test('the standalone grace period only applies with STOP', () => {
