@@ -204,6 +204,35 @@ describe('pagination and batching', () => {
     expect(await h.taskStopped(ci.arn)).toEqual([{ instanceId: I1, outcome: 'completed' }]);
   });
 
+  test('a sweep reads every page of DRAINING container instances: no instance is looked up on its own', async () => {
+    h = new Harness();
+    const ids = Array.from({ length: 150 }, (_, i) => `i-${String(i).padStart(17, '0')}`);
+    for (const id of ids) {
+      const ci = h.aws.addInstance(id, 'DRAINING');
+      ci.attributes.set(DRAIN_MARKER_ATTRIBUTE, marker(T0 / 1000));
+      h.aws.addTasks(ci, 1, 'DEACTIVATING', 'STOPPED');
+      h.aws.terminate(id);
+    }
+    h.advance(30); // no back-off point, no heartbeat due
+    expect(await h.sweep()).toEqual([]);
+    const lists = h.aws.ecs.commandCalls(require('@aws-sdk/client-ecs').ListContainerInstancesCommand);
+    expect(lists.map((c) => [c.args[0].input.status, c.args[0].input.filter])).toEqual([['DRAINING', undefined], ['DRAINING', undefined]]);
+    const describes = h.aws.ecs.commandCalls(require('@aws-sdk/client-ecs').DescribeContainerInstancesCommand);
+    expect(describes.map((c) => c.args[0].input.containerInstances!.length)).toEqual([100, 50]);
+  });
+
+  test('a sweep reads every page of the warm pool (50 per page)', async () => {
+    h = new Harness();
+    const ids = Array.from({ length: 60 }, (_, i) => `i-${String(i).padStart(17, '0')}`);
+    for (const id of ids) {
+      h.aws.actions.set(id, 'pending');
+      h.aws.warmPoolStates.set(id, 'Warmed:Terminating:Wait');
+    }
+    const reports = await h.sweep();
+    expect(reports.filter((r) => r.outcome === 'completed-unmanaged')).toHaveLength(60);
+    expect(h.aws.calls().filter((c) => c === 'DescribeWarmPool')).toHaveLength(2);
+  });
+
   test('a sweep that finds lost lifecycle events sets DRAINING in batches of 10', async () => {
     h = new Harness();
     const ids = Array.from({ length: 23 }, (_, i) => `i-${String(i).padStart(17, '0')}`);

@@ -235,8 +235,11 @@ export class FakeAws {
         ...(this.warmPoolStates.size > 0 ? { WarmPoolConfiguration: { MinSize: 0, PoolState: 'Stopped' }, WarmPoolSize: this.warmPoolStates.size } : {}),
       }],
     }));
-    this.autoScaling.on(DescribeWarmPoolCommand).callsFake(() => ({
-      Instances: [...this.warmPoolStates].map(([InstanceId, LifecycleState]) => ({ InstanceId, LifecycleState })),
-    }));
+    this.autoScaling.on(DescribeWarmPoolCommand).callsFake((input) => {
+      // AWS: at most 50 instances per page (MaxRecords), then a NextToken
+      const all = [...this.warmPoolStates].map(([InstanceId, LifecycleState]) => ({ InstanceId, LifecycleState }));
+      const { items, nextToken } = this.page(all, Math.min(input.MaxRecords ?? 50, 50), input.NextToken);
+      return { Instances: items, NextToken: nextToken };
+    });
   }
 }
