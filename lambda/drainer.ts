@@ -339,6 +339,7 @@ export class Drainer {
       const tick = scheduledAt ?? now;
       const toEvaluate: Array<[ContainerInstanceState, DrainMarker]> = [];
       const toKeepAlive: Array<[ContainerInstanceState, DrainMarker]> = [];
+      const heartbeatFirst: Array<[ContainerInstanceState, DrainMarker]> = [];
       const toLookUp: string[] = [];
       const toAdopt: ContainerInstanceState[] = [];
       for (const instanceId of waiting) {
@@ -347,11 +348,22 @@ export class Drainer {
         const marker = ownMarker(instance, this.owner);
         if (!marker) { toAdopt.push(instance); continue; }
         const action = sweepAction(now, tick, instance, marker, config);
-        if (action === 'evaluate') toEvaluate.push([instance, marker]);
-        else if (action === 'heartbeat') toKeepAlive.push([instance, marker]);
+        if (action === 'heartbeat') {
+          toKeepAlive.push([instance, marker]);
+        } else if (action === 'evaluate' && heartbeatDue(now, marker, config)) {
+          // Its heartbeat goes first too, so a task check that fails (or never runs) cannot let the action expire.
+          heartbeatFirst.push([instance, marker]);
+          toEvaluate.push([instance, { ...marker, lastHeartbeatAt: now }]);
+        } else if (action === 'evaluate') {
+          toEvaluate.push([instance, marker]);
+        }
       }
 
-      await run(toKeepAlive, ([ci]) => [ci.ec2InstanceId], async ([instance, marker]) => [await this.keepAlive(instance, marker)]);
+      await run([...toKeepAlive.map((entry) => [...entry, true] as const), ...heartbeatFirst.map((entry) => [...entry, false] as const)],
+        ([ci]) => [ci.ec2InstanceId], async ([instance, marker, reported]) => {
+          const report = await this.keepAlive(instance, marker);
+          return reported ? [report] : []; // (the others are reported by their task check below)
+        });
 
       // Lost lifecycle events: find the instances, then start their drains in batches of 10.
       const found = await this.boundedMap(toLookUp, remainingMs,

@@ -498,6 +498,33 @@ describe('sweep as a safety net', () => {
     expect(h.out.metricValues('HandlerErrors')).toEqual([1]);
   });
 
+  test('an instance due for a task check and a heartbeat gets the heartbeat first: a failing check cannot let it expire', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1);
+    h.aws.addTasks(ci, 1);
+    h.aws.terminate(I1);
+    await h.lifecycle();
+    h.aws.applyDraining(); // DEACTIVATING: counts are 0, so the back-off point at 8 intervals checks the tasks
+    h.advance(480);
+    h.aws.ecs.on(require('@aws-sdk/client-ecs').ListTasksCommand).rejects(throttled());
+    expect(await h.sweep()).toEqual([]);
+    expect(h.aws.heartbeats).toEqual([I1, I1]);
+    expect(h.markerOf()?.lastHeartbeatAt).toBe(T0 / 1000 + 480);
+    expect(h.out.logs().find((l) => l.level === 'ERROR')).toMatchObject({ instanceIds: [I1] });
+  });
+
+  test('... and when the check succeeds, that one heartbeat is all: one report, no second heartbeat', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1);
+    h.aws.addTasks(ci, 1);
+    h.aws.terminate(I1);
+    await h.lifecycle();
+    h.aws.applyDraining();
+    h.advance(480);
+    expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
+    expect(h.aws.heartbeats).toEqual([I1, I1]);
+  });
+
   test('ECS cannot be read: every instance in Terminating:Wait is still kept alive through Auto Scaling', async () => {
     h = new Harness();
     h.aws.addTasks(h.aws.addInstance(I1), 1);
