@@ -17,7 +17,9 @@ import {
 } from './decisions';
 import { type DrainMarker, encodeMarker, ownerId } from './drain-marker';
 import type { Trigger } from './events';
-import { type AutoScalingGateway, type Clock, type EcsGateway, type StatusFailure, UPDATE_STATE_BATCH, chunk } from './ports';
+import {
+  type AutoScalingGateway, type Clock, type EcsGateway, type GroupInstance, type StatusFailure, UPDATE_STATE_BATCH, chunk, isTransientAwsError,
+} from './ports';
 import { type Logger, MetricName, type Metrics } from './telemetry';
 
 export type InstanceOutcome =
@@ -49,6 +51,12 @@ export class DrainError extends Error {
     super(message);
     this.name = 'DrainError';
   }
+}
+
+/** How a sweep runs a batch of instances: failures are reported per instance, and time is limited. */
+interface BatchContext {
+  failed(instanceIds: readonly string[], error: unknown): void;
+  remainingMs(): number;
 }
 
 /** How many instances one sweep works on at once: enough for hundreds of instances, gentle on ECS throttling. */
@@ -131,56 +139,86 @@ export class Drainer {
   /**
    * Starts draining instances that have a pending lifecycle action. First a heartbeat, which both proves the action
    * is still pending (a late duplicate event must not drain an instance that is back in service) and resets its
-   * timer; then the drain start is recorded and the ACTIVE ones are set DRAINING (in batches of 10); then their
+   * timer; then the drain start is recorded and the ACTIVE ones are set DRAINING (in one call: at most 10); then their
    * tasks are checked at once, so an idle instance completes right away.
+   *
+   * With `batch` (the sweep), each instance is handled on its own: a failure is passed to `batch.failed` and the
+   * other instances go on, and no new instance is checked when the invocation is nearly out of time (it is DRAINING
+   * with its marker by then: the next sweep checks it). Without it (one event), the first failure is thrown.
    */
-  private async startDrain(instances: readonly ContainerInstanceState[], setDraining: boolean): Promise<InstanceReport[]> {
+  private async startDrain(
+    instances: readonly ContainerInstanceState[], setDraining: boolean, batch?: BatchContext,
+  ): Promise<InstanceReport[]> {
     const reports: InstanceReport[] = [];
+    const each = async <T>(instance: ContainerInstanceState, work: () => Promise<T>): Promise<T | undefined> => {
+      if (!batch) return work();
+      try {
+        return await work();
+      } catch (error) {
+        batch.failed([instance.ec2InstanceId], error);
+        return undefined;
+      }
+    };
+
     const pending: ContainerInstanceState[] = [];
     for (const instance of instances) {
-      if (await this.deps.autoScaling.recordHeartbeat(instance.ec2InstanceId) === 'gone') {
+      const heartbeat = await each(instance, () => this.deps.autoScaling.recordHeartbeat(instance.ec2InstanceId));
+      if (heartbeat === 'gone') {
         this.logFor(instance.ec2InstanceId).info('no lifecycle action is pending for this instance: it is not drained');
         reports.push({ instanceId: instance.ec2InstanceId, outcome: 'action-gone' });
-      } else {
+      } else if (heartbeat === 'done') {
         pending.push(instance);
       }
     }
-    if (pending.length === 0) return reports;
 
     const now = this.nowSeconds();
     const marker: DrainMarker = { owner: this.owner, drainStartedAt: now, lastHeartbeatAt: now };
-    for (const instance of pending) await this.deps.ecs.putMarker(instance.arn, encodeMarker(marker));
+    const marked: ContainerInstanceState[] = [];
+    for (const instance of pending) {
+      if (await each(instance, async () => { await this.deps.ecs.putMarker(instance.arn, encodeMarker(marker)); return true; })) marked.push(instance);
+    }
+    if (marked.length === 0) return reports;
+
     // The counts to evaluate with: for an instance set DRAINING here, the ones ECS answers the update with.
     const counted = new Map<string, ContainerInstanceState>();
-    let failures: readonly StatusFailure[] = [];
+    let refused: readonly StatusFailure[] = [];
     if (setDraining) {
-      const update = await this.deps.ecs.updateStatus(pending.map((i) => i.arn), 'DRAINING');
-      failures = update.failures;
+      const update = await this.deps.ecs.updateStatus(marked.map((i) => i.arn), 'DRAINING');
+      refused = update.failures;
       for (const ci of update.updated) counted.set(ci.arn, ci);
-      const failed = new Set(failures.map((f) => f.arn));
+      const refusedArns = new Set(refused.map((f) => f.arn));
       // An instance ECS neither updated nor refused is described, so it is never evaluated with unknown counts.
-      const unanswered = pending.filter((i) => !counted.has(i.arn) && !failed.has(i.arn)).map((i) => i.arn);
+      const unanswered = marked.filter((i) => !counted.has(i.arn) && !refusedArns.has(i.arn)).map((i) => i.arn);
       if (unanswered.length > 0) {
         for (const ci of await this.deps.ecs.describeContainerInstances(unanswered)) counted.set(ci.arn, ci);
       }
     } else {
-      for (const instance of pending) counted.set(instance.arn, instance);
+      for (const instance of marked) counted.set(instance.arn, instance);
     }
-    for (const instance of pending) {
+    const errors: string[] = refused.map((f) => `ECS could not set DRAINING: ${f.arn} (${f.reason})`);
+    if (batch && refused.length > 0) {
+      const refusedArns = new Set(refused.map((f) => f.arn));
+      batch.failed(marked.filter((i) => refusedArns.has(i.arn)).map((i) => i.ec2InstanceId), new DrainError(errors.join(', ')));
+    }
+
+    for (const instance of marked) {
       const current = counted.get(instance.arn);
-      if (!current) continue;
+      if (!current) {
+        if (refused.some((f) => f.arn === instance.arn)) continue;
+        const message = `ECS did not describe ${instance.arn}, which it had just set DRAINING`;
+        if (batch) batch.failed([instance.ec2InstanceId], new DrainError(message));
+        else errors.push(message);
+        continue;
+      }
       this.deps.metrics.count(MetricName.DRAINS_STARTED);
       this.logFor(instance.ec2InstanceId, { containerInstanceArn: instance.arn })
         .info(setDraining ? 'set the container instance to DRAINING' : 'the container instance was already DRAINING: waiting for its tasks');
+      if (batch && batch.remainingMs() <= SWEEP_RESERVE_MS) continue; // its marker is there: the next sweep checks it
       // The counts ECS reported with DRAINING (or, for an instance not set here, before): nothing has stopped yet.
-      reports.push(await this.evaluate(current, marker));
+      const report = await each(instance, () => this.evaluate(current, marker));
+      if (report) reports.push(report);
     }
-    if (failures.length > 0) {
-      throw new DrainError(`ECS could not set DRAINING: ${failures.map((f) => `${f.arn} (${f.reason})`).join(', ')}`);
-    }
-    if (reports.length < instances.length) {
-      throw new DrainError('ECS did not describe a container instance it had just set DRAINING');
-    }
+    if (!batch && errors.length > 0) throw new DrainError(errors.join('; '));
     return reports;
   }
 
@@ -299,103 +337,129 @@ export class Drainer {
    * the back-off checks are timed by it, so a late or retried sweep makes the same choice as a punctual one.
    */
   async sweep(remainingMs: () => number, scheduledAt?: number): Promise<InstanceReport[]> {
-    const { autoScaling, ecs, config, log, metrics } = this.deps;
+    const { autoScaling, ecs, log, metrics } = this.deps;
     const reports: InstanceReport[] = [];
     let failures = 0;
-    const guarded = <T>(instanceIds: readonly string[], work: () => Promise<T>) => async (): Promise<T | undefined> => {
-      try {
-        return await work();
-      } catch (error) {
+    const batch: BatchContext = {
+      remainingMs,
+      failed: (instanceIds, error) => {
         failures += 1;
         metrics.count(MetricName.HANDLER_ERRORS);
         log.error('sweep could not handle these instances; the next sweep tries again', {
           instanceIds, error: { name: (error as Error).name, message: (error as Error).message },
         });
-        return undefined;
-      }
+      },
     };
+    /** Runs `work` for each item, SWEEP_CONCURRENCY at a time; a failure is the item's own. */
     const run = async <T>(items: readonly T[], ids: (item: T) => readonly string[], work: (item: T) => Promise<InstanceReport[]>) => {
-      const results = await this.boundedMap(items, remainingMs, (item) => guarded(ids(item), () => work(item))());
-      for (const r of results) if (r) reports.push(...r);
+      await this.boundedMap(items, remainingMs, async (item) => {
+        try {
+          reports.push(...await work(item));
+        } catch (error) {
+          batch.failed(ids(item), error);
+        }
+      });
     };
 
     const group = await autoScaling.describeGroup();
     const waiting = group.instances.filter((i) => i.lifecycleState === 'Terminating:Wait').map((i) => i.instanceId);
+    let draining: Map<string, ContainerInstanceState> | undefined;
     if (waiting.length > 0) {
-      let draining: Map<string, ContainerInstanceState>;
       try {
         draining = new Map((await ecs.listDrainingContainerInstances()).map((ci) => [ci.ec2InstanceId, ci]));
       } catch (error) {
-        // ECS cannot be read (throttled or failing past every retry): keep every waiting action alive through
-        // Auto Scaling alone. Nothing is recorded, so the next sweep that can read ECS sends its own heartbeats.
+        // A permanent error (access denied, cluster not found) fails the sweep: it needs fixing, and it must not
+        // hold every terminating instance past drainTimeout.
+        if (!isTransientAwsError(error)) throw error;
+        // ECS cannot be read for now (throttled or failing past every retry): keep every waiting action alive
+        // through Auto Scaling alone. Nothing is recorded, so the next sweep that can read ECS sends its own heartbeats.
         log.error('sweep could not list DRAINING container instances; sending a heartbeat for every instance in Terminating:Wait', {
           terminatingWait: waiting.length, error: { name: (error as Error).name, message: (error as Error).message },
         });
         metrics.count(MetricName.HANDLER_ERRORS);
         await run(waiting, (id) => [id], async (id) => [{ instanceId: id, outcome: await autoScaling.recordHeartbeat(id) === 'gone' ? 'action-gone' : 'waiting' }]);
-        return reports;
       }
-      const now = this.nowSeconds();
-      const tick = scheduledAt ?? now;
-      const toEvaluate: Array<[ContainerInstanceState, DrainMarker]> = [];
-      const toKeepAlive: Array<[ContainerInstanceState, DrainMarker]> = [];
-      const heartbeatFirst: Array<[ContainerInstanceState, DrainMarker]> = [];
-      const toLookUp: string[] = [];
-      const toAdopt: ContainerInstanceState[] = [];
-      for (const instanceId of waiting) {
-        const instance = draining.get(instanceId);
-        if (!instance) { toLookUp.push(instanceId); continue; }
-        const marker = ownMarker(instance, this.owner);
-        if (!marker) { toAdopt.push(instance); continue; }
-        const action = sweepAction(now, tick, instance, marker, config);
-        if (action === 'heartbeat') {
-          toKeepAlive.push([instance, marker]);
-        } else if (action === 'evaluate' && heartbeatDue(now, marker, config)) {
-          // Its heartbeat goes first too, so a task check that fails (or never runs) cannot let the action expire.
-          heartbeatFirst.push([instance, marker]);
-          toEvaluate.push([instance, { ...marker, lastHeartbeatAt: now }]);
-        } else if (action === 'evaluate') {
-          toEvaluate.push([instance, marker]);
-        }
-      }
-
-      await run([...toKeepAlive.map((entry) => [...entry, true] as const), ...heartbeatFirst.map((entry) => [...entry, false] as const)],
-        ([ci]) => [ci.ec2InstanceId], async ([instance, marker, reported]) => {
-          const report = await this.keepAlive(instance, marker);
-          return reported ? [report] : []; // (the others are reported by their task check below)
-        });
-
-      // Lost lifecycle events: find the instances, then start their drains in batches of 10.
-      const found = await this.boundedMap(toLookUp, remainingMs,
-        (id) => guarded([id], async () => ({ id, instance: await ecs.findContainerInstance(id) }))());
-      const toStart: ContainerInstanceState[] = [];
-      const others: Array<{ id: string; instance?: ContainerInstanceState }> = [];
-      for (const lookup of found) {
-        if (!lookup) continue;
-        const plan = planInstance(lookup.instance, this.owner);
-        if (plan.action === 'start-drain') toStart.push(lookup.instance!);
-        else if (plan.action === 'adopt-drain') toAdopt.push(lookup.instance!);
-        else others.push(lookup);
-      }
-      const ec2Ids = (batch: readonly ContainerInstanceState[]) => batch.map((i) => i.ec2InstanceId);
-      await run(chunk(toStart, UPDATE_STATE_BATCH), ec2Ids, (batch) => this.startDrain(batch, true));
-      await run(chunk(toAdopt, UPDATE_STATE_BATCH), ec2Ids, (batch) => this.startDrain(batch, false));
-      await run(others, ({ id }) => [id], async ({ id, instance }) => [await this.drain(id, instance)]);
-      await run(toEvaluate, ([ci]) => [ci.ec2InstanceId], async ([instance, marker]) => [await this.evaluate(instance, marker)]);
     }
+    if (draining) await this.sweepWaiting(waiting, draining, scheduledAt, batch, run);
 
     // Instances leaving from the warm pool have nothing to drain. DescribeWarmPool only for a group that has one:
     // most groups do not, and the sweep runs every interval.
-    const warmWaiting = group.hasWarmPool
-      ? (await autoScaling.describeWarmPoolInstances()).filter((w) => w.lifecycleState === 'Warmed:Terminating:Wait')
-      : [];
+    let warmWaiting: GroupInstance[] = [];
+    if (group.hasWarmPool) {
+      try {
+        warmWaiting = (await autoScaling.describeWarmPoolInstances()).filter((w) => w.lifecycleState === 'Warmed:Terminating:Wait');
+      } catch (error) {
+        batch.failed([], error);
+      }
+    }
     await run(warmWaiting, (w) => [w.instanceId],
       async (w) => [await this.completeUnmanaged(w.instanceId, 'the instance terminates from the warm pool')]);
 
-    if (waiting.length > 0 || warmWaiting.length > 0) {
+    if (waiting.length > 0 || warmWaiting.length > 0 || failures > 0) {
       log.info('sweep finished', { terminatingWait: waiting.length, checked: reports.length, failures });
     }
     return reports;
+  }
+
+  /** The sweep's work for the instances in Terminating:Wait, given the DRAINING container instances of the cluster. */
+  private async sweepWaiting(
+    waiting: readonly string[],
+    draining: ReadonlyMap<string, ContainerInstanceState>,
+    scheduledAt: number | undefined,
+    batch: BatchContext,
+    run: <T>(items: readonly T[], ids: (item: T) => readonly string[], work: (item: T) => Promise<InstanceReport[]>) => Promise<void>,
+  ): Promise<void> {
+    const { ecs, config } = this.deps;
+    const now = this.nowSeconds();
+    const tick = scheduledAt ?? now;
+    const toEvaluate: Array<[ContainerInstanceState, DrainMarker]> = [];
+    const toKeepAlive: Array<[ContainerInstanceState, DrainMarker]> = [];
+    const checkAfterHeartbeat: Array<[ContainerInstanceState, DrainMarker]> = [];
+    const toLookUp: string[] = [];
+    const toAdopt: ContainerInstanceState[] = [];
+    for (const instanceId of waiting) {
+      const instance = draining.get(instanceId);
+      if (!instance) { toLookUp.push(instanceId); continue; }
+      const marker = ownMarker(instance, this.owner);
+      if (!marker) { toAdopt.push(instance); continue; }
+      const action = sweepAction(now, tick, instance, marker, config);
+      if (action === 'heartbeat') toKeepAlive.push([instance, marker]);
+      else if (action === 'evaluate' && heartbeatDue(now, marker, config)) checkAfterHeartbeat.push([instance, marker]);
+      else if (action === 'evaluate') toEvaluate.push([instance, marker]);
+    }
+
+    // Heartbeats first: they are the work with a deadline. An instance that is also due for a task check gets its
+    // heartbeat here too, so a check that fails (or never runs) cannot let the action expire.
+    await run(toKeepAlive, ([ci]) => [ci.ec2InstanceId], async ([instance, marker]) => [await this.keepAlive(instance, marker)]);
+    const heartbeat = new Map<string, InstanceOutcome>();
+    await run(checkAfterHeartbeat, ([ci]) => [ci.ec2InstanceId], async ([instance, marker]) => {
+      const report = await this.keepAlive(instance, marker);
+      heartbeat.set(instance.arn, report.outcome);
+      return report.outcome === 'action-gone' ? [report] : [];
+    });
+    for (const [instance, marker] of checkAfterHeartbeat) {
+      const outcome = heartbeat.get(instance.arn);
+      // No pending action: nothing to check. A heartbeat that failed (no outcome) is tried again by the check.
+      if (outcome === 'action-gone') continue;
+      toEvaluate.push([instance, outcome === undefined ? marker : { ...marker, lastHeartbeatAt: now }]);
+    }
+
+    // Lost lifecycle events: find the instances, then start their drains in batches of 10.
+    const toStart: ContainerInstanceState[] = [];
+    const others: Array<{ id: string; instance?: ContainerInstanceState }> = [];
+    await run(toLookUp, (id) => [id], async (id) => {
+      const instance = await ecs.findContainerInstance(id);
+      const plan = planInstance(instance, this.owner);
+      if (plan.action === 'start-drain') toStart.push(instance!);
+      else if (plan.action === 'adopt-drain') toAdopt.push(instance!);
+      else others.push({ id, instance });
+      return [];
+    });
+    const ec2Ids = (instances: readonly ContainerInstanceState[]) => instances.map((i) => i.ec2InstanceId);
+    await run(chunk(toStart, UPDATE_STATE_BATCH), ec2Ids, (instances) => this.startDrain(instances, true, batch));
+    await run(chunk(toAdopt, UPDATE_STATE_BATCH), ec2Ids, (instances) => this.startDrain(instances, false, batch));
+    await run(others, ({ id }) => [id], async ({ id, instance }) => [await this.drain(id, instance)]);
+    await run(toEvaluate, ([ci]) => [ci.ec2InstanceId], async ([instance, marker]) => [await this.evaluate(instance, marker)]);
   }
 
   /** Runs `fn` over items, SWEEP_CONCURRENCY at a time, and takes no new item when the invocation is nearly out of time. */

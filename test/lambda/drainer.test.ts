@@ -525,6 +525,59 @@ describe('sweep as a safety net', () => {
     expect(h.aws.heartbeats).toEqual([I1, I1]);
   });
 
+  test('a heartbeat that fails before a task check is tried again by the check', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1);
+    h.aws.addTasks(ci, 1);
+    h.aws.terminate(I1);
+    await h.lifecycle();
+    h.aws.applyDraining();
+    h.advance(480);
+    h.aws.autoScaling.on(require('@aws-sdk/client-auto-scaling').RecordLifecycleActionHeartbeatCommand, { InstanceId: I1 }).rejects(throttled());
+    expect(await h.sweep()).toEqual([]);
+    const heartbeats = h.aws.calls().filter((c) => c === 'RecordLifecycleActionHeartbeat');
+    expect(heartbeats).toHaveLength(1 + 2); // at drain start; before the check; in the check
+    expect(h.aws.calls()).toContain('ListTasks');
+  });
+
+  test('drains started by one sweep are checked each on its own: one failing check keeps no other report back', async () => {
+    h = new Harness();
+    const idle = h.aws.addInstance(I1);
+    const busy = h.aws.addInstance(I2);
+    h.aws.addTasks(busy, 1, 'STOPPED', 'STOPPED');
+    h.aws.terminate(I1);
+    h.aws.terminate(I2);
+    // GIVEN both lifecycle events were lost, and the task listing of I2 fails past every retry
+    h.aws.ecs.on(require('@aws-sdk/client-ecs').ListTasksCommand, { containerInstance: busy.arn }).rejects(throttled());
+    // WHEN the sweep starts both drains in one batch THEN I1 completes and is reported; only I2 is named in the error
+    expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'completed' }]);
+    expect([idle.status, busy.status]).toEqual(['DRAINING', 'DRAINING']);
+    expect(h.out.logs().filter((l) => l.level === 'ERROR').map((l) => l.instanceIds)).toEqual([[I2]]);
+  });
+
+  test('a permanent ECS error (access denied) fails the sweep instead of holding every instance with blind heartbeats', async () => {
+    h = new Harness();
+    h.aws.addTasks(h.aws.addInstance(I1), 1);
+    h.aws.terminate(I1);
+    await h.lifecycle();
+    const denied = Object.assign(new Error('User is not authorized to perform: ecs:ListContainerInstances'), {
+      name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 },
+    });
+    h.aws.ecs.on(require('@aws-sdk/client-ecs').ListContainerInstancesCommand).rejects(denied);
+    h.advance(60);
+    await expect(h.sweep()).rejects.toThrow(/not authorized/);
+    expect(h.aws.heartbeats).toEqual([I1]); // only the one sent when the drain started
+  });
+
+  test('ECS cannot be read: the warm pool is still swept (it needs no ECS call)', async () => {
+    h = new Harness();
+    h.aws.terminate(I1);
+    h.aws.actions.set(I2, 'pending');
+    h.aws.warmPoolStates.set(I2, 'Warmed:Terminating:Wait');
+    h.aws.ecs.on(require('@aws-sdk/client-ecs').ListContainerInstancesCommand).rejects(throttled());
+    expect(await h.sweep()).toEqual(expect.arrayContaining([{ instanceId: I2, outcome: 'completed-unmanaged' }]));
+  });
+
   test('ECS cannot be read: every instance in Terminating:Wait is still kept alive through Auto Scaling', async () => {
     h = new Harness();
     h.aws.addTasks(h.aws.addInstance(I1), 1);
