@@ -81,7 +81,7 @@ export class Drainer {
       case 'sweep':
         return this.sweep(remainingMs, trigger.scheduledAt);
       case 'warm-pool-return':
-        return [await this.onWarmPoolReturn(trigger.instanceId)];
+        return [await this.onWarmPoolReturn(trigger.instanceId, trigger.occurredAt)];
       case 'spot-interruption':
         return [await this.onSpotInterruption(trigger.instanceId)];
       case 'ignored':
@@ -477,7 +477,8 @@ export class Drainer {
     return results;
   }
 
-  async onWarmPoolReturn(instanceId: string): Promise<InstanceReport> {
+  /** `occurredAt`: when the instance returned (the event's time, epoch seconds), if known. */
+  async onWarmPoolReturn(instanceId: string, occurredAt?: number): Promise<InstanceReport> {
     const log = this.logFor(instanceId);
     // A late or repeated event must not set ACTIVE an instance that is terminating again (or back in the warm
     // pool): ECS would place tasks on it in the middle of its drain.
@@ -490,9 +491,17 @@ export class Drainer {
       return { instanceId, outcome: 'skipped' };
     }
     const instance = await this.deps.ecs.findContainerInstance(instanceId);
-    if (!instance || instance.status !== 'DRAINING' || !ownMarker(instance, this.owner)) {
+    const marker = instance ? ownMarker(instance, this.owner) : undefined;
+    if (!instance || instance.status !== 'DRAINING' || !marker) {
       log.info('instance returned from the warm pool; it was not drained by this hook, so it is left as it is', {
         status: instance?.status ?? 'not registered',
+      });
+      return { instanceId, outcome: 'skipped' };
+    }
+    if (occurredAt !== undefined && marker.drainStartedAt > occurredAt) {
+      // A late event: a drain that began after the return (a Spot interruption warning) must go on.
+      log.info('instance returned from the warm pool before its current drain started: the drain goes on', {
+        returnedAt: occurredAt, drainStartedAt: marker.drainStartedAt,
       });
       return { instanceId, outcome: 'skipped' };
     }

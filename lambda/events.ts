@@ -18,8 +18,8 @@ export type Trigger =
   | { readonly kind: 'task-stopped'; readonly containerInstanceArn: string; readonly taskArn: string }
   /** The scheduled safety sweep; `scheduledAt` is the schedule tick it was fired for (epoch seconds), when known. */
   | { readonly kind: 'sweep'; readonly scheduledAt?: number }
-  /** An instance of our group came into service from the warm pool. */
-  | { readonly kind: 'warm-pool-return'; readonly instanceId: string }
+  /** An instance of our group came into service from the warm pool; `occurredAt` is the event's time (epoch seconds). */
+  | { readonly kind: 'warm-pool-return'; readonly instanceId: string; readonly occurredAt?: number }
   /** A Spot instance will be reclaimed in two minutes. */
   | { readonly kind: 'spot-interruption'; readonly instanceId: string }
   | { readonly kind: 'ignored'; readonly reason: string; readonly instanceId?: string };
@@ -48,7 +48,10 @@ export function classifyEvent(event: unknown, config: DrainConfig): Trigger {
   const detailType = str(event, 'detail-type');
   const detail = event.detail;
   if (source === undefined || detailType === undefined) return ignored('event has no source or detail-type');
-  if (detailType === SCHEDULED_EVENT_DETAIL_TYPE && source === 'aws.events') return sweepTrigger(str(event, 'time'));
+  const time = eventTime(str(event, 'time'));
+  if (detailType === SCHEDULED_EVENT_DETAIL_TYPE && source === 'aws.events') {
+    return time === undefined ? { kind: 'sweep' } : { kind: 'sweep', scheduledAt: time };
+  }
   if (!isRecord(detail)) return ignored(`${detailType} event has no detail object`);
   if (str(detail, 'Event') === 'autoscaling:TEST_NOTIFICATION') return ignored('autoscaling:TEST_NOTIFICATION');
 
@@ -56,7 +59,8 @@ export function classifyEvent(event: unknown, config: DrainConfig): Trigger {
     return classifyLifecycleAction(detail, config);
   }
   if (source === 'aws.autoscaling' && detailType === LAUNCH_SUCCESSFUL_DETAIL_TYPE) {
-    return classifyLaunch(detail, config);
+    const launch = classifyLaunch(detail, config);
+    return launch.kind === 'warm-pool-return' && time !== undefined ? { ...launch, occurredAt: time } : launch;
   }
   if (source === 'aws.ecs' && detailType === TASK_STATE_CHANGE_DETAIL_TYPE) {
     return classifyTaskStateChange(detail, config);
@@ -70,10 +74,13 @@ export function classifyEvent(event: unknown, config: DrainConfig): Trigger {
   return ignored(`unexpected event ${source} / ${detailType}`);
 }
 
-/** A scheduled event's `time` is the tick it was fired for. A missing or unreadable time leaves the sweep to the clock. */
-function sweepTrigger(time: string | undefined): Trigger {
+/**
+ * An event's `time` in epoch seconds, or undefined when missing or unreadable. (A scheduled event's `time` is the
+ * tick it was fired for; a sweep without one is timed by the clock.)
+ */
+function eventTime(time: string | undefined): number | undefined {
   const ms = time === undefined ? NaN : Date.parse(time);
-  return Number.isFinite(ms) ? { kind: 'sweep', scheduledAt: Math.floor(ms / 1000) } : { kind: 'sweep' };
+  return Number.isFinite(ms) ? Math.floor(ms / 1000) : undefined;
 }
 
 function classifyLifecycleAction(detail: Record<string, unknown>, config: DrainConfig): Trigger {

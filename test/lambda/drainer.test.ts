@@ -630,6 +630,20 @@ describe('warm pool round trip', () => {
     expect(h.out.logs().find((l) => /not in service any more/.test(l.message))?.lifecycleState).toBe('Terminating:Wait');
   });
 
+  test('a return event older than the current drain (a Spot warning came after the return) leaves that drain alone', async () => {
+    h = new Harness({ spotInterruptionDraining: true });
+    const ci = h.aws.addInstance(I1);
+    h.aws.groupStates.set(I1, 'InService'); // back from the warm pool at T0; its event is late
+    h.advance(600);
+    await h.send({ 'source': 'aws.ec2', 'detail-type': 'EC2 Spot Instance Interruption Warning', 'detail': { 'instance-id': I1, 'instance-action': 'terminate' } });
+    expect(ci.status).toBe('DRAINING');
+    h.advance(30);
+    expect(await h.send({ ...back, time: new Date(T0).toISOString() })).toEqual([{ instanceId: I1, outcome: 'skipped' }]);
+    expect(ci.status).toBe('DRAINING');
+    // a return after the drain started (the usual round trip: scale-in into the warm pool, then back) reactivates
+    expect(await h.send({ ...back, time: new Date(T0 + 700_000).toISOString() })).toEqual([{ instanceId: I1, outcome: 'reactivated' }]);
+  });
+
   test('an instance DRAINING by someone else is left alone', async () => {
     h = new Harness();
     const ci = h.aws.addInstance(I1, 'DRAINING');

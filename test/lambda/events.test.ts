@@ -71,6 +71,10 @@ describe('classifyEvent', () => {
     test('from the warm pool into service', () => {
       expect(classifyEvent(launch({}), c)).toEqual({ kind: 'warm-pool-return', instanceId: 'i-0123456789abcdef0' });
     });
+    test('with the time it happened, when the event has one', () => {
+      expect(classifyEvent({ ...launch({}), time: '2026-11-23T10:06:00Z' }, c))
+        .toEqual({ kind: 'warm-pool-return', instanceId: 'i-0123456789abcdef0', occurredAt: Date.UTC(2026, 10, 23, 10, 6) / 1000 });
+    });
     test('a plain launch, another group, or reactivation turned off: ignored', () => {
       expect(classifyEvent(launch({ Origin: 'EC2' }), c).kind).toBe('ignored');
       expect(classifyEvent(launch({ AutoScalingGroupName: 'other' }), c).kind).toBe('ignored');
