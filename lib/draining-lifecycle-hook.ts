@@ -171,7 +171,7 @@ const COMPLETION_MARGIN = Duration.minutes(2);
  *
  * Event-driven: lifecycle actions and ECS task state changes reach a Lambda function through EventBridge, and a
  * scheduled sweep catches anything an event missed. Drains may last almost 48 hours (47 hours 56 minutes with the
- * default sweep interval); no Lambda invocation waits.
+ * default sweep interval and a `heartbeatTimeout` of at least 29 minutes); no Lambda invocation waits.
  */
 export class DrainingLifecycleHook extends Construct {
   /** The termination lifecycle hook. */
