@@ -59,6 +59,12 @@ interface BatchContext {
   remainingMs(): number;
 }
 
+/**
+ * Runs `work` for each item, SWEEP_CONCURRENCY at a time, and collects the reports; a failure is the item's own
+ * (`ids` names its instances in the log).
+ */
+type SweepRunner = <T>(items: readonly T[], ids: (item: T) => readonly string[], work: (item: T) => Promise<InstanceReport[]>) => Promise<void>;
+
 /** How many instances one sweep works on at once: enough for hundreds of instances, gentle on ECS throttling. */
 export const SWEEP_CONCURRENCY = 8;
 /** A sweep stops taking new instances when less than this is left of the invocation; the next sweep goes on. */
@@ -182,11 +188,12 @@ export class Drainer {
     // The counts to evaluate with: for an instance set DRAINING here, the ones ECS answers the update with.
     const counted = new Map<string, ContainerInstanceState>();
     let refused: readonly StatusFailure[] = [];
+    let refusedArns = new Set<string>();
     if (setDraining) {
       const update = await this.deps.ecs.updateStatus(marked.map((i) => i.arn), 'DRAINING');
       refused = update.failures;
+      refusedArns = new Set(refused.map((f) => f.arn));
       for (const ci of update.updated) counted.set(ci.arn, ci);
-      const refusedArns = new Set(refused.map((f) => f.arn));
       // An instance ECS neither updated nor refused is described, so it is never evaluated with unknown counts.
       const unanswered = marked.filter((i) => !counted.has(i.arn) && !refusedArns.has(i.arn)).map((i) => i.arn);
       if (unanswered.length > 0) {
@@ -197,14 +204,13 @@ export class Drainer {
     }
     const errors: string[] = refused.map((f) => `ECS could not set DRAINING: ${f.arn} (${f.reason})`);
     if (batch && refused.length > 0) {
-      const refusedArns = new Set(refused.map((f) => f.arn));
       batch.failed(marked.filter((i) => refusedArns.has(i.arn)).map((i) => i.ec2InstanceId), new DrainError(errors.join(', ')));
     }
 
     for (const instance of marked) {
       const current = counted.get(instance.arn);
       if (!current) {
-        if (refused.some((f) => f.arn === instance.arn)) continue;
+        if (refusedArns.has(instance.arn)) continue;
         const message = `ECS did not describe ${instance.arn}, which it had just set DRAINING`;
         if (batch) batch.failed([instance.ec2InstanceId], new DrainError(message));
         else errors.push(message);
@@ -350,9 +356,8 @@ export class Drainer {
         });
       },
     };
-    /** Runs `work` for each item, SWEEP_CONCURRENCY at a time; a failure is the item's own. */
-    const run = async <T>(items: readonly T[], ids: (item: T) => readonly string[], work: (item: T) => Promise<InstanceReport[]>) => {
-      await this.boundedMap(items, remainingMs, async (item) => {
+    const run: SweepRunner = async (items, ids, work) => {
+      await this.forEachBounded(items, remainingMs, async (item) => {
         try {
           reports.push(...await work(item));
         } catch (error) {
@@ -407,7 +412,7 @@ export class Drainer {
     draining: ReadonlyMap<string, ContainerInstanceState>,
     scheduledAt: number | undefined,
     batch: BatchContext,
-    run: <T>(items: readonly T[], ids: (item: T) => readonly string[], work: (item: T) => Promise<InstanceReport[]>) => Promise<void>,
+    run: SweepRunner,
   ): Promise<void> {
     const { ecs, config } = this.deps;
     const now = this.nowSeconds();
@@ -463,18 +468,13 @@ export class Drainer {
   }
 
   /** Runs `fn` over items, SWEEP_CONCURRENCY at a time, and takes no new item when the invocation is nearly out of time. */
-  private async boundedMap<T, R>(items: readonly T[], remainingMs: () => number, fn: (item: T) => Promise<R>): Promise<R[]> {
-    const results: R[] = [];
+  private async forEachBounded<T>(items: readonly T[], remainingMs: () => number, fn: (item: T) => Promise<void>): Promise<void> {
     let next = 0;
     const worker = async () => {
-      while (next < items.length && remainingMs() > SWEEP_RESERVE_MS) {
-        const item = items[next++];
-        results.push(await fn(item));
-      }
+      while (next < items.length && remainingMs() > SWEEP_RESERVE_MS) await fn(items[next++]);
     };
     await Promise.all(Array.from({ length: Math.min(SWEEP_CONCURRENCY, items.length) }, worker));
     if (next < items.length) this.deps.log.warn('sweep ran out of time; the next sweep continues', { left: items.length - next });
-    return results;
   }
 
   /** `occurredAt`: when the instance returned (the event's time, epoch seconds), if known. */
