@@ -138,7 +138,7 @@ async function main(): Promise<void> {
     const emuStart = emu.clock.now();
     ids.forEach((id) => emu.world.scaleIn(id));
     const outcomes = await emu.waitForOutcomes(ids, 120 * MINUTE);
-    const throttles = emu.server.calls.filter((c) => c.error === 'ThrottlingException' || c.error === 'Throttling').length;
+    const throttles = emu.throttledCalls().length;
     console.log('200 instances terminating at once (token bucket 5 req/s, burst 20, per operation, emulated time):');
     console.log(`  all completed: ${outcomes.every((o) => o.how === 'completed' && o.tasksNotStopped === 0)}; last completion after ${fmt(Math.max(...outcomes.map((o) => o.endedAt)) - emuStart)} emulated (${fmt(Date.now() - wallStart)} wall); throttled calls: ${throttles} of ${emu.server.calls.length}\n`);
   } finally {
