@@ -8,7 +8,7 @@ import { Drainer } from '../../lambda/drainer';
 import { classifyEvent } from '../../lambda/events';
 import { EmfMetrics, JsonLogger } from '../../lambda/telemetry';
 import { ASG, CapturedLines, HOOK, OWNER, config as baseConfig, lifecycleEvent, marker, scheduledEvent, taskArn, taskStoppedEvent } from './fixtures';
-import { FakeAws } from './mock-aws';
+import { FakeAws, type FakeInstance } from './mock-aws';
 
 const I1 = 'i-0123456789abcdef0';
 const T0 = Date.UTC(2026, 10, 23, 10, 0, 0);
@@ -51,6 +51,16 @@ class Harness {
 }
 
 let h: Harness;
+
+/** GIVEN an ACTIVE instance with `tasks` service tasks in Terminating:Wait, WHEN its lifecycle event is handled. */
+async function drainStarted(tasks: number, overrides: Partial<DrainConfig> = {}): Promise<FakeInstance> {
+  h = new Harness(overrides);
+  const ci = h.aws.addInstance(I1);
+  h.aws.addTasks(ci, tasks);
+  h.aws.terminate(I1);
+  await h.lifecycle();
+  return ci;
+}
 afterEach(() => h.aws.restore());
 
 describe('happy path', () => {
@@ -131,11 +141,7 @@ describe('happy path', () => {
 
 describe('the DEACTIVATING trap', () => {
   test('runningTasksCount 0 with tasks still DEACTIVATING/STOPPING is not drained', async () => {
-    h = new Harness();
-    const ci = h.aws.addInstance(I1);
-    h.aws.addTasks(ci, 2);
-    h.aws.terminate(I1);
-    await h.lifecycle();
+    const ci = await drainStarted(2);
     h.aws.applyDraining();
     h.aws.tasks[1].lastStatus = 'STOPPING';
 
@@ -437,22 +443,14 @@ describe('standalone tasks', () => {
 
 describe('sweep as a safety net', () => {
   test('a lost task event: the back-off check completes the drain', async () => {
-    h = new Harness();
-    const ci = h.aws.addInstance(I1);
-    h.aws.addTasks(ci, 1);
-    h.aws.terminate(I1);
-    await h.lifecycle();
+    const ci = await drainStarted(1);
     h.aws.stopAll(ci); // the STOPPED event is lost
     h.advance(65);
     expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'completed' }]);
   });
 
   test('a sweep that runs a minute late (or is retried) still makes the back-off check of its tick', async () => {
-    h = new Harness();
-    const ci = h.aws.addInstance(I1);
-    h.aws.addTasks(ci, 1);
-    h.aws.terminate(I1);
-    await h.lifecycle();
+    const ci = await drainStarted(1);
     h.aws.stopAll(ci); // the STOPPED event is lost
     h.advance(305); // 5 intervals on the clock: no back-off point
     expect(await h.sweep(T0 + 245_000)).toEqual([{ instanceId: I1, outcome: 'completed' }]); // fired at 4 intervals
@@ -499,11 +497,7 @@ describe('sweep as a safety net', () => {
   });
 
   test('an instance due for a task check and a heartbeat gets the heartbeat first: a failing check cannot let it expire', async () => {
-    h = new Harness();
-    const ci = h.aws.addInstance(I1);
-    h.aws.addTasks(ci, 1);
-    h.aws.terminate(I1);
-    await h.lifecycle();
+    await drainStarted(1);
     h.aws.applyDraining(); // DEACTIVATING: counts are 0, so the back-off point at 8 intervals checks the tasks
     h.advance(480);
     h.aws.ecs.on(require('@aws-sdk/client-ecs').ListTasksCommand).rejects(throttled());
@@ -514,11 +508,7 @@ describe('sweep as a safety net', () => {
   });
 
   test('... and when the check succeeds, that one heartbeat is all: one report, no second heartbeat', async () => {
-    h = new Harness();
-    const ci = h.aws.addInstance(I1);
-    h.aws.addTasks(ci, 1);
-    h.aws.terminate(I1);
-    await h.lifecycle();
+    await drainStarted(1);
     h.aws.applyDraining();
     h.advance(480);
     expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
@@ -526,11 +516,7 @@ describe('sweep as a safety net', () => {
   });
 
   test('a heartbeat that fails before a task check is tried again by the check', async () => {
-    h = new Harness();
-    const ci = h.aws.addInstance(I1);
-    h.aws.addTasks(ci, 1);
-    h.aws.terminate(I1);
-    await h.lifecycle();
+    await drainStarted(1);
     h.aws.applyDraining();
     h.advance(480);
     h.aws.autoScaling.on(require('@aws-sdk/client-auto-scaling').RecordLifecycleActionHeartbeatCommand, { InstanceId: I1 }).rejects(throttled());
