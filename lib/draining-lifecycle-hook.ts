@@ -403,7 +403,10 @@ export class DrainingLifecycleHook extends Construct {
     return this.metric('PrematureCompletionGuards', props);
   }
 
-  /** Handler invocations that failed (they are retried, then dead-lettered). @default - sum over 5 minutes */
+  /**
+   * Handler invocations that failed (they are retried, then dead-lettered), and instances a sweep could not handle
+   * (the next sweep tries again). @default - sum over 5 minutes
+   */
   public metricHandlerErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric('HandlerErrors', props);
   }
