@@ -6,6 +6,7 @@
 import {
   CompleteLifecycleActionCommand,
   DescribeAutoScalingGroupsCommand,
+  DescribeScalingActivitiesCommand,
   DescribeWarmPoolCommand,
   RecordLifecycleActionHeartbeatCommand,
 } from '@aws-sdk/client-auto-scaling';
@@ -26,7 +27,7 @@ import type { LifecycleResult } from './config';
 import type { ContainerInstanceState, TaskState } from './decisions';
 import { DRAIN_MARKER_ATTRIBUTE } from './drain-marker';
 import {
-  type AutoScalingGateway, DESCRIBE_BATCH, type EcsGateway, type GroupDescription, type GroupInstance, type LifecycleCallResult,
+  type AutoScalingGateway, ClusterNotFoundError, DESCRIBE_BATCH, type MarkerWrite, type EcsGateway, type GroupDescription, type GroupInstance, type LifecycleCallResult,
   type StatusFailure, type StatusUpdate, UPDATE_STATE_BATCH, chunk,
 } from './ports';
 
@@ -66,8 +67,27 @@ function toInstanceState(ci: ContainerInstance): ContainerInstanceState | undefi
   };
 }
 
+/** The error code (the SDK's exception name) of an AWS error. */
+function errorName(error: unknown): string | undefined {
+  return (error as { name?: string } | undefined)?.name;
+}
+
 export class SdkEcsGateway implements EcsGateway {
   constructor(private readonly client: Sender, private readonly cluster: string) {}
+
+  /**
+   * Sends an ECS command. Every ECS call names the cluster: ClusterNotFoundException ("The specified cluster wasn't
+   * found", ECS API Reference, Common Errors of each action) becomes a ClusterNotFoundError, the one ECS error the
+   * workflow acts on as such.
+   */
+  private async send<T>(operation: string, command: unknown): Promise<T> {
+    try {
+      return await send<T>(this.client, 'ecs', operation, command);
+    } catch (error) {
+      if (errorName(error) === 'ClusterNotFoundException') throw new ClusterNotFoundError(this.cluster, error);
+      throw error;
+    }
+  }
 
   async findContainerInstance(ec2InstanceId: string): Promise<ContainerInstanceState | undefined> {
     const arns = await this.listContainerInstanceArns({ filter: instanceFilter(ec2InstanceId) });
@@ -83,7 +103,7 @@ export class SdkEcsGateway implements EcsGateway {
   async describeContainerInstances(arns: readonly string[]): Promise<ContainerInstanceState[]> {
     const out: ContainerInstanceState[] = [];
     for (const batch of chunk(arns, DESCRIBE_BATCH)) {
-      const res = await send<any>(this.client, 'ecs', 'DescribeContainerInstances',
+      const res = await this.send<any>('DescribeContainerInstances',
         new DescribeContainerInstancesCommand({ cluster: this.cluster, containerInstances: batch }));
       for (const ci of res.containerInstances ?? []) {
         const state = toInstanceState(ci);
@@ -101,7 +121,7 @@ export class SdkEcsGateway implements EcsGateway {
     const failures: StatusFailure[] = [];
     const updated: ContainerInstanceState[] = [];
     for (const batch of chunk(arns, UPDATE_STATE_BATCH)) {
-      const res = await send<any>(this.client, 'ecs', 'UpdateContainerInstancesState',
+      const res = await this.send<any>('UpdateContainerInstancesState',
         new UpdateContainerInstancesStateCommand({ cluster: this.cluster, containerInstances: batch, status }));
       for (const f of res.failures ?? []) {
         failures.push({ arn: f.arn ?? '(unknown)', reason: [f.reason, f.detail].filter(Boolean).join(': ') || 'unknown' });
@@ -114,15 +134,23 @@ export class SdkEcsGateway implements EcsGateway {
     return { failures, updated };
   }
 
-  async putMarker(containerInstanceArn: string, value: string): Promise<void> {
-    await send(this.client, 'ecs', 'PutAttributes', new PutAttributesCommand({
-      cluster: this.cluster,
-      attributes: [{ name: DRAIN_MARKER_ATTRIBUTE, value, targetType: 'container-instance', targetId: containerInstanceArn }],
-    }));
+  async putMarker(containerInstanceArn: string, value: string): Promise<MarkerWrite> {
+    try {
+      await this.send('PutAttributes', new PutAttributesCommand({
+        cluster: this.cluster,
+        attributes: [{ name: DRAIN_MARKER_ATTRIBUTE, value, targetType: 'container-instance', targetId: containerInstanceArn }],
+      }));
+      return 'recorded';
+    } catch (error) {
+      // "You can apply up to 10 custom attributes for each resource" (ECS API Reference, PutAttributes;
+      // AttributeLimitExceededException).
+      if (errorName(error) === 'AttributeLimitExceededException') return 'quota-full';
+      throw error;
+    }
   }
 
   async deleteMarker(containerInstanceArn: string): Promise<void> {
-    await send(this.client, 'ecs', 'DeleteAttributes', new DeleteAttributesCommand({
+    await this.send('DeleteAttributes', new DeleteAttributesCommand({
       cluster: this.cluster,
       attributes: [{ name: DRAIN_MARKER_ATTRIBUTE, targetType: 'container-instance', targetId: containerInstanceArn }],
     }));
@@ -132,7 +160,7 @@ export class SdkEcsGateway implements EcsGateway {
     const arns: string[] = [];
     let nextToken: string | undefined;
     do {
-      const res = await send<any>(this.client, 'ecs', 'ListTasks', new ListTasksCommand({
+      const res = await this.send<any>('ListTasks', new ListTasksCommand({
         cluster: this.cluster, containerInstance: containerInstanceArn, desiredStatus, maxResults: DESCRIBE_BATCH, nextToken,
       }));
       arns.push(...(res.taskArns ?? []));
@@ -144,7 +172,7 @@ export class SdkEcsGateway implements EcsGateway {
   async describeTasks(taskArns: readonly string[]): Promise<TaskState[]> {
     const out: TaskState[] = [];
     for (const batch of chunk(taskArns, DESCRIBE_BATCH)) {
-      const res = await send<any>(this.client, 'ecs', 'DescribeTasks', new DescribeTasksCommand({ cluster: this.cluster, tasks: batch }));
+      const res = await this.send<any>('DescribeTasks', new DescribeTasksCommand({ cluster: this.cluster, tasks: batch }));
       for (const t of res.tasks ?? []) {
         if (!t.taskArn) continue;
         out.push({
@@ -160,14 +188,14 @@ export class SdkEcsGateway implements EcsGateway {
   }
 
   async stopTask(taskArn: string, reason: string): Promise<void> {
-    await send(this.client, 'ecs', 'StopTask', new StopTaskCommand({ cluster: this.cluster, task: taskArn, reason }));
+    await this.send('StopTask', new StopTaskCommand({ cluster: this.cluster, task: taskArn, reason }));
   }
 
   private async listContainerInstanceArns(query: { filter?: string; status?: 'ACTIVE' | 'DRAINING' }): Promise<string[]> {
     const arns: string[] = [];
     let nextToken: string | undefined;
     do {
-      const res = await send<any>(this.client, 'ecs', 'ListContainerInstances', new ListContainerInstancesCommand({
+      const res = await this.send<any>('ListContainerInstances', new ListContainerInstancesCommand({
         cluster: this.cluster, ...query, maxResults: DESCRIBE_BATCH, nextToken,
       }));
       arns.push(...(res.containerInstanceArns ?? []));
@@ -227,6 +255,29 @@ export class SdkAutoScalingGateway implements AutoScalingGateway {
     return out;
   }
 
+  async terminationStartTimes(instanceIds: readonly string[]): Promise<Map<string, number>> {
+    const wanted = new Set(instanceIds);
+    const found = new Map<string, number>();
+    let nextToken: string | undefined;
+    let pages = 0;
+    // Newest first, 100 a page; the activity of a waiting termination is recent, so a few pages are enough.
+    do {
+      const res = await send<any>(this.client, 'autoscaling', 'DescribeScalingActivities', new DescribeScalingActivitiesCommand({
+        AutoScalingGroupName: this.autoScalingGroupName, MaxRecords: 100, NextToken: nextToken,
+      }));
+      for (const activity of res.Activities ?? []) {
+        if (ENDED_ACTIVITY.has(activity.StatusCode) || !(activity.StartTime instanceof Date)) continue;
+        const instanceId = INSTANCE_IN_DESCRIPTION.exec(String(activity.Description ?? ''))?.[0];
+        if (!instanceId || !wanted.has(instanceId)) continue;
+        const startedAt = Math.floor(activity.StartTime.getTime() / 1000);
+        found.set(instanceId, Math.min(startedAt, found.get(instanceId) ?? startedAt));
+      }
+      nextToken = res.NextToken;
+      pages += 1;
+    } while (nextToken && found.size < wanted.size && pages < MAX_ACTIVITY_PAGES);
+    return found;
+  }
+
   private async lifecycleCall(operation: string, command: unknown): Promise<LifecycleCallResult> {
     try {
       await send(this.client, 'autoscaling', operation, command);
@@ -237,6 +288,13 @@ export class SdkAutoScalingGateway implements AutoScalingGateway {
     }
   }
 }
+
+/** Scaling activity status codes of an activity that has ended (Auto Scaling API Reference, Activity). */
+const ENDED_ACTIVITY = new Set(['Successful', 'Failed', 'Cancelled']);
+/** The EC2 instance an activity is about, as its description names it ("Terminating EC2 instance: i-0123…"). */
+const INSTANCE_IN_DESCRIPTION = /\bi-[0-9a-f]{8,17}\b/;
+/** How many pages of activities (100 each) a sweep reads at most to find when terminations began. */
+const MAX_ACTIVITY_PAGES = 5;
 
 function toGroupInstances(instances: any[] | undefined): GroupInstance[] {
   return (instances ?? [])

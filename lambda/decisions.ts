@@ -81,8 +81,18 @@ export function isServiceTask(task: TaskState): boolean {
   return task.group !== undefined && task.group.startsWith('service:');
 }
 
+/**
+ * Task lastStatus values that mean the task has stopped: STOPPED, and DELETED, "a transition state when a task stops",
+ * which DescribeTasks shows (Amazon ECS Developer Guide, "Amazon ECS task lifecycle").
+ */
+const STOPPED_STATUSES = new Set(['STOPPED', 'DELETED']);
+
+export function hasStopped(task: Pick<TaskState, 'lastStatus'>): boolean {
+  return STOPPED_STATUSES.has(task.lastStatus);
+}
+
 export interface TaskAssessment {
-  /** Every task that counts has lastStatus STOPPED. */
+  /** Every task that counts has stopped (lastStatus STOPPED or DELETED). */
   readonly drained: boolean;
   /** Tasks that keep the instance from being drained. */
   readonly blocking: readonly TaskState[];
@@ -93,12 +103,12 @@ export interface TaskAssessment {
 }
 
 /**
- * Decides whether an instance is drained. Only lastStatus STOPPED counts as stopped: a task whose desired status is
- * STOPPED may still be deregistering from its load balancer. With the IGNORE policy, standalone tasks do not count.
+ * Decides whether an instance is drained. Only lastStatus STOPPED (or DELETED, after it) counts as stopped: a task
+ * whose desired status is STOPPED may still be deregistering from its load balancer. With the IGNORE policy, standalone tasks do not count.
  * Daemon service tasks are service tasks: ECS stops them last, and the drain waits for them.
  */
 export function assessTasks(tasks: readonly TaskState[], policy: StandalonePolicy): TaskAssessment {
-  const notStopped = tasks.filter((t) => t.lastStatus !== 'STOPPED');
+  const notStopped = tasks.filter((t) => !hasStopped(t));
   const blocking = policy === 'IGNORE' ? notStopped.filter(isServiceTask) : notStopped;
   return {
     drained: blocking.length === 0,
@@ -129,13 +139,25 @@ export function standaloneGraceOver(nowSeconds: number, marker: DrainMarker, con
 }
 
 /**
- * The sweep re-checks tasks on a back-off schedule: in the sweep whose elapsed drain time first reaches 1, 2, 4, 8, …
- * sweep intervals. A lost task event therefore delays completion by at most about the time already spent draining,
+ * The sweep re-checks tasks on a back-off schedule: once the elapsed drain time has reached 1, 2, 4, 8, … sweep
+ * intervals. A lost task event therefore delays completion by at most about the time already spent draining,
  * while a long drain costs only O(log(duration)) task listings instead of a few calls every minute.
+ *
+ * A check is due when a back-off point lies after the last check and at or before now. It depends on what happened
+ * since the last check, not on when sweeps run: EventBridge runs a scheduled rule within its minute, not on its 0th
+ * second, and a late or retried sweep runs later still (see docs/aws-behaviour.md), so a sweep may come at any time.
  */
-export function backoffCheckDue(elapsedSeconds: number, sweepIntervalSeconds: number): boolean {
-  const n = Math.floor(elapsedSeconds / sweepIntervalSeconds);
-  return n >= 1 && (n & (n - 1)) === 0;
+export function backoffCheckDue(nowSeconds: number, marker: DrainMarker, sweepIntervalSeconds: number): boolean {
+  const checkedElapsed = marker.lastCheckedAt - marker.drainStartedAt;
+  let point = sweepIntervalSeconds;
+  while (point <= checkedElapsed) point *= 2;
+  return nowSeconds >= marker.drainStartedAt + point;
+}
+
+/** With STOP, the standalone grace period ended after the last check: its tasks have not been stopped yet. */
+export function graceEndedSinceCheck(nowSeconds: number, marker: DrainMarker, config: DrainConfig): boolean {
+  const graceEnd = marker.drainStartedAt + config.standaloneTaskGracePeriodSeconds;
+  return config.standaloneTaskPolicy === 'STOP' && nowSeconds >= graceEnd && marker.lastCheckedAt < graceEnd;
 }
 
 /** What a sweep does for an instance this hook is draining. */
@@ -149,22 +171,33 @@ export type SweepAction =
 
 /**
  * What a sweep does for an instance this hook is draining. Tasks are re-checked only when the drain timed out, when
- * the standalone grace period just ended, or on the back-off schedule; a due heartbeat alone costs one heartbeat,
- * not a task listing, so a long drain stays cheap.
- *
- * `tickSeconds` is the schedule tick the sweep was fired for. Ticks are exactly one interval apart, so each back-off
- * point and the end of the grace period fall in exactly one sweep, however late that sweep runs or however often it
- * is retried. Timeouts and heartbeats are judged by the clock (`nowSeconds`): they must never be late.
+ * the standalone grace period ended since the last check, or when a back-off point passed since the last check; a
+ * due heartbeat alone costs one heartbeat, not a task listing, so a long drain stays cheap. Every decision is judged
+ * by the clock against what the marker recorded, so a sweep that runs early, late or twice makes the right choice.
  */
-export function sweepAction(
-  nowSeconds: number, tickSeconds: number, instance: ContainerInstanceState, marker: DrainMarker, config: DrainConfig,
-): SweepAction {
+export function sweepAction(nowSeconds: number, instance: ContainerInstanceState, marker: DrainMarker, config: DrainConfig): SweepAction {
   if (drainTimedOut(nowSeconds, marker, config)) return 'evaluate';
-  // The sweep of the tick after the standalone grace period ends stops the standalone tasks.
-  const sinceGrace = tickSeconds - marker.drainStartedAt - config.standaloneTaskGracePeriodSeconds;
-  if (config.standaloneTaskPolicy === 'STOP' && sinceGrace >= 0 && sinceGrace < config.sweepIntervalSeconds) return 'evaluate';
+  if (graceEndedSinceCheck(nowSeconds, marker, config)) return 'evaluate';
   // Tasks still desired RUNNING: the task events will tell us when they stop.
   if (!countsProveNotDrained(instance, config.standaloneTaskPolicy)
-    && backoffCheckDue(tickSeconds - marker.drainStartedAt, config.sweepIntervalSeconds)) return 'evaluate';
+    && backoffCheckDue(nowSeconds, marker, config.sweepIntervalSeconds)) return 'evaluate';
   return heartbeatDue(nowSeconds, marker, config) ? 'heartbeat' : 'none';
+}
+
+/**
+ * Auto Scaling lifecycle states in which a termination lifecycle action of this hook can be pending:
+ * `Terminating:Wait` (an in-service instance terminating) and `Warmed:Pending:Wait` (an in-service instance scaled in
+ * into a warm pool whose instance reuse policy returns instances to it). EC2 Auto Scaling User Guide, "Use lifecycle
+ * hooks with a warm pool": instances returned to the warm pool on scale in wait in Warmed:Pending:Wait. A new
+ * instance launching into the warm pool waits there too, for launch hooks: the heartbeat with this hook's name tells
+ * the two apart (Auto Scaling finds no action of this hook for it).
+ */
+export const DRAIN_WAIT_STATES: ReadonlySet<string> = new Set(['Terminating:Wait', 'Warmed:Pending:Wait']);
+
+/** A warm-pool instance that terminates (`Warmed:Terminating:Wait`): it runs no tasks, so it completes at once. */
+export const WARM_POOL_TERMINATING_STATE = 'Warmed:Terminating:Wait';
+
+/** States of an instance in service, or on its way there: only these may be set ACTIVE again. */
+export function isInServiceState(lifecycleState: string): boolean {
+  return lifecycleState === 'InService' || lifecycleState.startsWith('Pending');
 }

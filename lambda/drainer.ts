@@ -5,20 +5,24 @@
 import type { DrainConfig } from './config';
 import {
   type ContainerInstanceState,
+  DRAIN_WAIT_STATES,
   type TaskState,
+  WARM_POOL_TERMINATING_STATE,
   assessTasks,
   countsProveNotDrained,
   drainTimedOut,
   heartbeatDue,
+  isInServiceState,
   ownMarker,
   planInstance,
   standaloneGraceOver,
   sweepAction,
 } from './decisions';
-import { type DrainMarker, encodeMarker, ownerId } from './drain-marker';
+import { type DrainMarker, DrainTrigger, encodeMarker, newMarker, ownerId } from './drain-marker';
 import type { Trigger } from './events';
 import {
-  type AutoScalingGateway, type Clock, type EcsGateway, type GroupInstance, type StatusFailure, UPDATE_STATE_BATCH, chunk, isTransientAwsError,
+  type AutoScalingGateway, type Clock, ClusterNotFoundError, type EcsGateway, type GroupInstance, type StatusFailure, UPDATE_STATE_BATCH,
+  chunk, isTransientAwsError,
 } from './ports';
 import { type Logger, MetricName, type Metrics } from './telemetry';
 
@@ -53,6 +57,16 @@ export class DrainError extends Error {
   }
 }
 
+/**
+ * A drain being checked: the container instance, what is known of the drain, and whether that is stored on the
+ * container instance (`recorded`: false when ECS refused the marker, its custom-attribute quota being full).
+ */
+interface Drain {
+  readonly instance: ContainerInstanceState;
+  readonly marker: DrainMarker;
+  readonly recorded: boolean;
+}
+
 /** How a sweep runs a batch of instances: failures are reported per instance, and time is limited. */
 interface BatchContext {
   failed(instanceIds: readonly string[], error: unknown): void;
@@ -69,6 +83,16 @@ type SweepRunner = <T>(items: readonly T[], ids: (item: T) => readonly string[],
 export const SWEEP_CONCURRENCY = 8;
 /** A sweep stops taking new instances when less than this is left of the invocation; the next sweep goes on. */
 export const SWEEP_RESERVE_MS = 60_000;
+/**
+ * A sweep stops taking new instances this long before the next sweep is due, so that sweeps that run long (ECS
+ * throttling) do not pile up and multiply the load: at most two overlap, briefly, whatever the cluster's size.
+ */
+export const SWEEP_OVERLAP_MARGIN_MS = 10_000;
+/**
+ * The sweep sets ACTIVE again a drained instance that Auto Scaling shows in service only when its drain marker is at
+ * least this old: a drain that began after the group was read (a new scale-in) is never undone.
+ */
+export const RECONCILE_MIN_AGE_SECONDS = 120;
 
 export class Drainer {
   private readonly owner: string;
@@ -85,7 +109,7 @@ export class Drainer {
       case 'task-stopped':
         return this.onTaskStopped(trigger.containerInstanceArn, trigger.taskArn);
       case 'sweep':
-        return this.sweep(remainingMs, trigger.scheduledAt);
+        return this.sweep(remainingMs);
       case 'warm-pool-return':
         return [await this.onWarmPoolReturn(trigger.instanceId, trigger.occurredAt)];
       case 'spot-interruption':
@@ -109,14 +133,32 @@ export class Drainer {
       // Instances waiting in the warm pool are not in service and run no tasks.
       return this.completeUnmanaged(instanceId, 'the instance terminates from the warm pool');
     }
-    // The common case, an ACTIVE instance, costs one ListContainerInstances: the counts come back with
-    // UpdateContainerInstancesState. Anything else (not registered, already DRAINING, ...) is described first.
-    const activeArn = await this.deps.ecs.findActiveContainerInstanceArn(instanceId);
-    if (activeArn) {
-      const [report] = await this.startDrain([{ arn: activeArn, ec2InstanceId: instanceId, status: 'ACTIVE', runningTasksCount: 0, pendingTasksCount: 0 }], true);
-      return report;
+    try {
+      // The common case, an ACTIVE instance, costs one ListContainerInstances: the counts come back with
+      // UpdateContainerInstancesState. Anything else (not registered, already DRAINING, ...) is described first.
+      const activeArn = await this.deps.ecs.findActiveContainerInstanceArn(instanceId);
+      if (activeArn) {
+        const [report] = await this.startDrain([{ arn: activeArn, ec2InstanceId: instanceId, status: 'ACTIVE', runningTasksCount: 0, pendingTasksCount: 0 }], true);
+        return report;
+      }
+      return await this.drain(instanceId, await this.deps.ecs.findContainerInstance(instanceId));
+    } catch (error) {
+      if (!(error instanceof ClusterNotFoundError)) throw error;
+      return this.completeWithoutCluster(instanceId, error);
     }
-    return this.drain(instanceId, await this.deps.ecs.findContainerInstance(instanceId));
+  }
+
+  /**
+   * The cluster does not exist (deleted, or a wrong name): nothing in it can be drained, and holding the instance
+   * would only delay the group. The lifecycle action is completed at once, loudly.
+   */
+  private async completeWithoutCluster(instanceId: string, error: ClusterNotFoundError): Promise<InstanceReport> {
+    this.deps.metrics.count(MetricName.CLUSTER_NOT_FOUND);
+    this.logFor(instanceId).error('the ECS cluster does not exist: completing the lifecycle action without a drain', {
+      cluster: error.cluster, error,
+    });
+    const result = await this.deps.autoScaling.completeLifecycleAction(instanceId, 'CONTINUE');
+    return { instanceId, outcome: result === 'gone' ? 'action-gone' : 'completed-unmanaged' };
   }
 
   /** Plans and acts for one instance of the group that has a pending lifecycle action. */
@@ -132,7 +174,7 @@ export class Drainer {
         return started[0];
       }
       case 'evaluate':
-        return this.evaluate(instance!, plan.marker);
+        return this.evaluate({ instance: instance!, marker: plan.marker, recorded: true });
     }
   }
 
@@ -147,6 +189,10 @@ export class Drainer {
    * is still pending (a late duplicate event must not drain an instance that is back in service) and resets its
    * timer; then the drain start is recorded and the ACTIVE ones are set DRAINING (in one call: at most 10); then their
    * tasks are checked at once, so an idle instance completes right away.
+   *
+   * ECS refuses the marker of an instance that already carries 10 custom attributes (its limit per resource). The
+   * drain goes on without it: the instance is set DRAINING all the same, and the sweep checks it at every run (the
+   * task events cannot tell such a drain from another hook's), timing it from the termination's scaling activity.
    *
    * With `batch` (the sweep), each instance is handled on its own: a failure is passed to `batch.failed` and the
    * other instances go on, and no new instance is checked when the invocation is nearly out of time (it is DRAINING
@@ -177,37 +223,39 @@ export class Drainer {
       }
     }
 
-    const now = this.nowSeconds();
-    const marker: DrainMarker = { owner: this.owner, drainStartedAt: now, lastHeartbeatAt: now };
-    const marked: ContainerInstanceState[] = [];
+    const marker = newMarker(this.owner, this.nowSeconds(), DrainTrigger.LIFECYCLE_ACTION);
+    const marked: Drain[] = [];
     for (const instance of pending) {
-      if (await each(instance, async () => { await this.deps.ecs.putMarker(instance.arn, encodeMarker(marker)); return true; })) marked.push(instance);
+      const write = await each(instance, () => this.deps.ecs.putMarker(instance.arn, encodeMarker(marker)));
+      if (write !== undefined) marked.push({ instance, marker, recorded: write === 'recorded' });
     }
     if (marked.length === 0) return reports;
+    const drains = setDraining ? marked : await this.timeUnrecordedAdoptions(marked);
 
     // The counts to evaluate with: for an instance set DRAINING here, the ones ECS answers the update with.
     const counted = new Map<string, ContainerInstanceState>();
     let refused: readonly StatusFailure[] = [];
     let refusedArns = new Set<string>();
     if (setDraining) {
-      const update = await this.deps.ecs.updateStatus(marked.map((i) => i.arn), 'DRAINING');
+      const update = await this.deps.ecs.updateStatus(drains.map((d) => d.instance.arn), 'DRAINING');
       refused = update.failures;
       refusedArns = new Set(refused.map((f) => f.arn));
       for (const ci of update.updated) counted.set(ci.arn, ci);
       // An instance ECS neither updated nor refused is described, so it is never evaluated with unknown counts.
-      const unanswered = marked.filter((i) => !counted.has(i.arn) && !refusedArns.has(i.arn)).map((i) => i.arn);
+      const unanswered = drains.filter((d) => !counted.has(d.instance.arn) && !refusedArns.has(d.instance.arn)).map((d) => d.instance.arn);
       if (unanswered.length > 0) {
         for (const ci of await this.deps.ecs.describeContainerInstances(unanswered)) counted.set(ci.arn, ci);
       }
     } else {
-      for (const instance of marked) counted.set(instance.arn, instance);
+      for (const drain of drains) counted.set(drain.instance.arn, drain.instance);
     }
     const errors: string[] = refused.map((f) => `ECS could not set DRAINING: ${f.arn} (${f.reason})`);
     if (batch && refused.length > 0) {
-      batch.failed(marked.filter((i) => refusedArns.has(i.arn)).map((i) => i.ec2InstanceId), new DrainError(errors.join(', ')));
+      batch.failed(drains.filter((d) => refusedArns.has(d.instance.arn)).map((d) => d.instance.ec2InstanceId), new DrainError(errors.join(', ')));
     }
 
-    for (const instance of marked) {
+    for (const drain of drains) {
+      const { instance } = drain;
       const current = counted.get(instance.arn);
       if (!current) {
         if (refusedArns.has(instance.arn)) continue;
@@ -216,12 +264,14 @@ export class Drainer {
         else errors.push(message);
         continue;
       }
-      this.deps.metrics.count(MetricName.DRAINS_STARTED);
-      this.logFor(instance.ec2InstanceId, { containerInstanceArn: instance.arn })
-        .info(setDraining ? 'set the container instance to DRAINING' : 'the container instance was already DRAINING: waiting for its tasks');
+      const log = this.logFor(instance.ec2InstanceId, { containerInstanceArn: instance.arn });
+      if (drain.recorded || setDraining) this.deps.metrics.count(MetricName.DRAINS_STARTED);
+      if (!drain.recorded) this.reportUnrecorded(drain);
+      if (setDraining) log.info('set the container instance to DRAINING');
+      else if (drain.recorded) log.info('the container instance was already DRAINING: waiting for its tasks');
       if (batch && batch.remainingMs() <= SWEEP_RESERVE_MS) continue; // its marker is there: the next sweep checks it
       // The counts ECS reported with DRAINING (or, for an instance not set here, before): nothing has stopped yet.
-      const report = await each(instance, () => this.evaluate(current, marker));
+      const report = await each(instance, () => this.evaluate({ ...drain, instance: current }));
       if (report) reports.push(report);
     }
     if (!batch && errors.length > 0) throw new DrainError(errors.join('; '));
@@ -229,11 +279,34 @@ export class Drainer {
   }
 
   /**
+   * Drains that were DRAINING already and whose marker ECS refused: the sweep finds them again at every run, so the
+   * drain start comes from AWS, as the start of the termination's scaling activity. When it cannot be found the
+   * drain is timed from now, and so never times out: Auto Scaling's own limit for the action ends it.
+   */
+  private async timeUnrecordedAdoptions(drains: readonly Drain[]): Promise<Drain[]> {
+    const unrecorded = drains.filter((d) => !d.recorded).map((d) => d.instance.ec2InstanceId);
+    if (unrecorded.length === 0) return [...drains];
+    const started = await this.deps.autoScaling.terminationStartTimes(unrecorded);
+    return drains.map((d) => {
+      const at = started.get(d.instance.ec2InstanceId);
+      return d.recorded || at === undefined ? d : { ...d, marker: { ...d.marker, drainStartedAt: at, lastCheckedAt: at } };
+    });
+  }
+
+  private reportUnrecorded(drain: Drain): void {
+    this.deps.metrics.count(MetricName.DRAINS_WITHOUT_MARKER);
+    this.logFor(drain.instance.ec2InstanceId, { containerInstanceArn: drain.instance.arn }).warn(
+      'ECS refused the drain marker (the container instance already has 10 custom attributes): the drain goes on '
+      + 'without it, checked by every sweep', { drainStartedAt: drain.marker.drainStartedAt });
+  }
+
+  /**
    * Checks whether every task on a DRAINING instance is STOPPED and acts: complete, stop standalone tasks,
    * time out, or keep the lifecycle action alive.
    */
-  private async evaluate(instance: ContainerInstanceState, marker: DrainMarker, knownStopped?: string): Promise<InstanceReport> {
+  private async evaluate(drain: Drain, knownStopped?: string): Promise<InstanceReport> {
     const { config, ecs, autoScaling, metrics } = this.deps;
+    const { instance, marker } = drain;
     const instanceId = instance.ec2InstanceId;
     const log = this.logFor(instanceId, { containerInstanceArn: instance.arn });
     const now = this.nowSeconds();
@@ -283,19 +356,20 @@ export class Drainer {
       return { instanceId, outcome: 'timed-out' };
     }
 
-    if (heartbeatDue(now, marker, config)) return this.keepAlive(instance, marker, blocking);
+    if (heartbeatDue(now, marker, config)) return this.keepAlive(drain, blocking);
     return { instanceId, outcome: 'waiting' };
   }
 
-  /** Records a lifecycle action heartbeat, and its time in the drain marker. */
-  private async keepAlive(instance: ContainerInstanceState, marker: DrainMarker, tasksNotStopped?: number): Promise<InstanceReport> {
+  /** Records a lifecycle action heartbeat, and its time in the drain marker (when the drain has one). */
+  private async keepAlive(drain: Drain, tasksNotStopped?: number): Promise<InstanceReport> {
+    const { instance, marker } = drain;
     const instanceId = instance.ec2InstanceId;
     const log = this.logFor(instanceId, { containerInstanceArn: instance.arn });
     if (await this.deps.autoScaling.recordHeartbeat(instanceId) === 'gone') {
       log.info('no lifecycle action is pending any more: stopped keeping it alive');
       return { instanceId, outcome: 'action-gone' };
     }
-    await this.deps.ecs.putMarker(instance.arn, encodeMarker({ ...marker, lastHeartbeatAt: this.nowSeconds() }));
+    if (drain.recorded) await this.deps.ecs.putMarker(instance.arn, encodeMarker({ ...marker, lastHeartbeatAt: this.nowSeconds() }));
     log.info('recorded a lifecycle action heartbeat', tasksNotStopped !== undefined ? { tasksNotStopped } : {});
     return { instanceId, outcome: 'waiting' };
   }
@@ -330,34 +404,37 @@ export class Drainer {
     const marker = ownMarker(instance, this.owner);
     // Not drained by this hook: another hook (or nobody) is waiting for it.
     if (!marker) return [];
-    return [await this.evaluate(instance, marker, taskArn)];
+    return [await this.evaluate({ instance, marker, recorded: true }, taskArn)];
   }
 
   /**
-   * The safety net, run on a schedule: finds every instance of the group in Terminating:Wait and makes sure it is
-   * kept alive, draining (a lost lifecycle event), timed out, or completed (a lost task event).
+   * The safety net, run on a schedule: finds every instance of the group in which a termination action of this hook
+   * can be pending (Terminating:Wait, and Warmed:Pending:Wait for a scale-in into the warm pool) and makes sure it is
+   * kept alive, draining (a lost lifecycle event), timed out, or completed (a lost task event). It completes warm-pool
+   * instances that terminate (nothing runs on them), and sets ACTIVE again drained instances that came back into
+   * service from the warm pool when that event was lost.
    *
    * Heartbeats go first: they are the work with a deadline. Each instance (each batch of 10 for drains to start)
    * is handled on its own: a failure is logged and counted, and does not keep the sweep from the other instances;
-   * the next sweep tries again. `scheduledAt` is the schedule tick the sweep was fired for (the event's `time`):
-   * the back-off checks are timed by it, so a late or retried sweep makes the same choice as a punctual one.
+   * the next sweep tries again. A sweep takes no new instance once the next one is nearly due, so sweeps that run
+   * long do not pile up.
    */
-  async sweep(remainingMs: () => number, scheduledAt?: number): Promise<InstanceReport[]> {
-    const { autoScaling, ecs, log, metrics } = this.deps;
+  async sweep(remainingMs: () => number): Promise<InstanceReport[]> {
+    const { autoScaling, ecs, log, metrics, clock, config } = this.deps;
     const reports: InstanceReport[] = [];
     let failures = 0;
+    const nextSweepAt = clock.now() + config.sweepIntervalSeconds * 1000 - SWEEP_OVERLAP_MARGIN_MS;
+    const budgetMs = () => Math.min(remainingMs(), nextSweepAt - clock.now() + SWEEP_RESERVE_MS);
     const batch: BatchContext = {
-      remainingMs,
+      remainingMs: budgetMs,
       failed: (instanceIds, error) => {
         failures += 1;
         metrics.count(MetricName.HANDLER_ERRORS);
-        log.error('sweep could not handle these instances; the next sweep tries again', {
-          instanceIds, error: { name: (error as Error).name, message: (error as Error).message },
-        });
+        log.error('sweep could not handle these instances; the next sweep tries again', { instanceIds, error });
       },
     };
     const run: SweepRunner = async (items, ids, work) => {
-      await this.forEachBounded(items, remainingMs, async (item) => {
+      await this.forEachBounded(items, budgetMs, async (item) => {
         try {
           reports.push(...await work(item));
         } catch (error) {
@@ -366,60 +443,79 @@ export class Drainer {
       });
     };
 
+    const groupReadAt = this.nowSeconds();
     const group = await autoScaling.describeGroup();
-    const waiting = group.instances.filter((i) => i.lifecycleState === 'Terminating:Wait').map((i) => i.instanceId);
-    let draining: Map<string, ContainerInstanceState> | undefined;
-    if (waiting.length > 0) {
-      try {
-        draining = new Map((await ecs.listDrainingContainerInstances()).map((ci) => [ci.ec2InstanceId, ci]));
-      } catch (error) {
-        // A permanent error (access denied, cluster not found) fails the sweep: it needs fixing, and it must not
-        // hold every terminating instance past drainTimeout.
-        if (!isTransientAwsError(error)) throw error;
-        // ECS cannot be read for now (throttled or failing past every retry): keep every waiting action alive
-        // through Auto Scaling alone. Nothing is recorded, so the next sweep that can read ECS sends its own heartbeats.
-        log.error('sweep could not list DRAINING container instances; sending a heartbeat for every instance in Terminating:Wait', {
-          terminatingWait: waiting.length, error: { name: (error as Error).name, message: (error as Error).message },
-        });
-        metrics.count(MetricName.HANDLER_ERRORS);
-        await run(waiting, (id) => [id], async (id) => [{ instanceId: id, outcome: await autoScaling.recordHeartbeat(id) === 'gone' ? 'action-gone' : 'waiting' }]);
-      }
-    }
-    if (draining) await this.sweepWaiting(waiting, draining, scheduledAt, batch, run);
-
-    // Instances leaving from the warm pool have nothing to drain. DescribeWarmPool only for a group that has one:
-    // most groups do not, and the sweep runs every interval.
-    let warmWaiting: GroupInstance[] = [];
+    // The warm pool's instances, for a group that has one: a scale-in into the pool waits there, in
+    // Warmed:Pending:Wait. Most groups have none, and the sweep runs every interval.
+    let warmPool: GroupInstance[] = [];
     if (group.hasWarmPool) {
       try {
-        warmWaiting = (await autoScaling.describeWarmPoolInstances()).filter((w) => w.lifecycleState === 'Warmed:Terminating:Wait');
+        warmPool = await autoScaling.describeWarmPoolInstances();
       } catch (error) {
         batch.failed([], error);
       }
     }
-    await run(warmWaiting, (w) => [w.instanceId],
+    const members = [...group.instances, ...warmPool];
+    const waiting = [...new Set(members.filter((i) => DRAIN_WAIT_STATES.has(i.lifecycleState)).map((i) => i.instanceId))];
+    const warmTerminating = members.filter((i) => i.lifecycleState === WARM_POOL_TERMINATING_STATE);
+    const reconciling = group.hasWarmPool && config.warmPoolReactivation;
+
+    let draining: Map<string, ContainerInstanceState> | undefined;
+    if (waiting.length > 0 || reconciling) {
+      try {
+        draining = new Map((await ecs.listDrainingContainerInstances()).map((ci) => [ci.ec2InstanceId, ci]));
+      } catch (error) {
+        if (error instanceof ClusterNotFoundError) {
+          // Nothing can be drained in a cluster that does not exist: let every waiting instance go.
+          await run(waiting, (id) => [id], async (id) => [await this.completeWithoutCluster(id, error)]);
+        } else if (!isTransientAwsError(error)) {
+          // A permanent error (access denied, a bad parameter) fails the sweep: it needs fixing, and it must not
+          // hold every terminating instance past drainTimeout.
+          throw error;
+        } else {
+          // ECS cannot be read for now (throttled or failing past every retry): keep every waiting action alive
+          // through Auto Scaling alone. Nothing is recorded, so the next sweep that can read ECS sends its own heartbeats.
+          log.error('sweep could not list DRAINING container instances; sending a heartbeat for every instance waiting to terminate', {
+            terminatingWait: waiting.length, error,
+          });
+          metrics.count(MetricName.HANDLER_ERRORS);
+          await run(waiting, (id) => [id], async (id) => [{ instanceId: id, outcome: await autoScaling.recordHeartbeat(id) === 'gone' ? 'action-gone' : 'waiting' }]);
+        }
+      }
+    }
+    if (draining && waiting.length > 0) await this.sweepWaiting(waiting, draining, batch, run);
+
+    // Instances leaving from the warm pool have nothing to drain.
+    await run(warmTerminating, (w) => [w.instanceId],
       async (w) => [await this.completeUnmanaged(w.instanceId, 'the instance terminates from the warm pool')]);
 
-    if (waiting.length > 0 || warmWaiting.length > 0 || failures > 0) {
+    if (draining && reconciling) {
+      const inService = new Set(group.instances.filter((i) => isInServiceState(i.lifecycleState)).map((i) => i.instanceId));
+      const returned = [...draining.values()].filter((ci) => inService.has(ci.ec2InstanceId));
+      await run(returned, (ci) => [ci.ec2InstanceId], async (ci) => {
+        const report = await this.reconcileReturned(ci, groupReadAt);
+        return report ? [report] : [];
+      });
+    }
+
+    if (waiting.length > 0 || warmTerminating.length > 0 || failures > 0) {
       log.info('sweep finished', { terminatingWait: waiting.length, checked: reports.length, failures });
     }
     return reports;
   }
 
-  /** The sweep's work for the instances in Terminating:Wait, given the DRAINING container instances of the cluster. */
+  /** The sweep's work for the instances waiting to terminate, given the DRAINING container instances of the cluster. */
   private async sweepWaiting(
     waiting: readonly string[],
     draining: ReadonlyMap<string, ContainerInstanceState>,
-    scheduledAt: number | undefined,
     batch: BatchContext,
     run: SweepRunner,
   ): Promise<void> {
     const { ecs, config } = this.deps;
     const now = this.nowSeconds();
-    const tick = scheduledAt ?? now;
-    const toEvaluate: Array<[ContainerInstanceState, DrainMarker]> = [];
-    const toKeepAlive: Array<[ContainerInstanceState, DrainMarker]> = [];
-    const checkAfterHeartbeat: Array<[ContainerInstanceState, DrainMarker]> = [];
+    const toEvaluate: Drain[] = [];
+    const toKeepAlive: Drain[] = [];
+    const checkAfterHeartbeat: Drain[] = [];
     const toLookUp: string[] = [];
     const toAdopt: ContainerInstanceState[] = [];
     for (const instanceId of waiting) {
@@ -427,26 +523,27 @@ export class Drainer {
       if (!instance) { toLookUp.push(instanceId); continue; }
       const marker = ownMarker(instance, this.owner);
       if (!marker) { toAdopt.push(instance); continue; }
-      const action = sweepAction(now, tick, instance, marker, config);
-      if (action === 'heartbeat') toKeepAlive.push([instance, marker]);
-      else if (action === 'evaluate' && heartbeatDue(now, marker, config)) checkAfterHeartbeat.push([instance, marker]);
-      else if (action === 'evaluate') toEvaluate.push([instance, marker]);
+      const drain: Drain = { instance, marker, recorded: true };
+      const action = sweepAction(now, instance, marker, config);
+      if (action === 'heartbeat') toKeepAlive.push(drain);
+      else if (action === 'evaluate' && heartbeatDue(now, marker, config)) checkAfterHeartbeat.push(drain);
+      else if (action === 'evaluate') toEvaluate.push(drain);
     }
 
     // Heartbeats first: they are the work with a deadline. An instance that is also due for a task check gets its
     // heartbeat here too, so a check that fails (or never runs) cannot let the action expire.
-    await run(toKeepAlive, ([ci]) => [ci.ec2InstanceId], async ([instance, marker]) => [await this.keepAlive(instance, marker)]);
+    await run(toKeepAlive, (d) => [d.instance.ec2InstanceId], async (drain) => [await this.keepAlive(drain)]);
     const heartbeat = new Map<string, InstanceOutcome>();
-    await run(checkAfterHeartbeat, ([ci]) => [ci.ec2InstanceId], async ([instance, marker]) => {
-      const report = await this.keepAlive(instance, marker);
-      heartbeat.set(instance.arn, report.outcome);
+    await run(checkAfterHeartbeat, (d) => [d.instance.ec2InstanceId], async (drain) => {
+      const report = await this.keepAlive(drain);
+      heartbeat.set(drain.instance.arn, report.outcome);
       return report.outcome === 'action-gone' ? [report] : [];
     });
-    for (const [instance, marker] of checkAfterHeartbeat) {
-      const outcome = heartbeat.get(instance.arn);
+    for (const drain of checkAfterHeartbeat) {
+      const outcome = heartbeat.get(drain.instance.arn);
       // No pending action: nothing to check. A heartbeat that failed (no outcome) is tried again by the check.
       if (outcome === 'action-gone') continue;
-      toEvaluate.push([instance, outcome === undefined ? marker : { ...marker, lastHeartbeatAt: now }]);
+      toEvaluate.push(outcome === undefined ? drain : { ...drain, marker: { ...drain.marker, lastHeartbeatAt: now } });
     }
 
     // Lost lifecycle events: find the instances, then start their drains in batches of 10.
@@ -464,7 +561,22 @@ export class Drainer {
     await run(chunk(toStart, UPDATE_STATE_BATCH), ec2Ids, (instances) => this.startDrain(instances, true, batch));
     await run(chunk(toAdopt, UPDATE_STATE_BATCH), ec2Ids, (instances) => this.startDrain(instances, false, batch));
     await run(others, ({ id }) => [id], async ({ id, instance }) => [await this.drain(id, instance)]);
-    await run(toEvaluate, ([ci]) => [ci.ec2InstanceId], async ([instance, marker]) => [await this.evaluate(instance, marker)]);
+    await run(toEvaluate, (d) => [d.instance.ec2InstanceId], async (drain) => [await this.sweepCheck(drain)]);
+  }
+
+  /**
+   * A task check by the sweep. Its time is recorded in the marker when the drain goes on, so the next back-off
+   * point is judged from it (unless the check's own heartbeat recorded it already).
+   */
+  private async sweepCheck(drain: Drain): Promise<InstanceReport> {
+    const now = this.nowSeconds();
+    const checked: Drain = { ...drain, marker: { ...drain.marker, lastCheckedAt: now } };
+    const heartbeatWillRecord = heartbeatDue(now, checked.marker, this.deps.config);
+    const report = await this.evaluate(checked);
+    if (report.outcome === 'waiting' && drain.recorded && !heartbeatWillRecord) {
+      await this.deps.ecs.putMarker(drain.instance.arn, encodeMarker(checked.marker));
+    }
+    return report;
   }
 
   /** Runs `fn` over items, SWEEP_CONCURRENCY at a time, and takes no new item when the invocation is nearly out of time. */
@@ -484,7 +596,7 @@ export class Drainer {
     // pool): ECS would place tasks on it in the middle of its drain.
     const { instances: members } = await this.deps.autoScaling.describeGroup();
     const lifecycleState = members.find((m) => m.instanceId === instanceId)?.lifecycleState;
-    if (lifecycleState === undefined || !(lifecycleState === 'InService' || lifecycleState.startsWith('Pending'))) {
+    if (lifecycleState === undefined || !isInServiceState(lifecycleState)) {
       log.info('instance returned from the warm pool, but it is not in service any more: left as it is', {
         lifecycleState: lifecycleState ?? 'not in the group',
       });
@@ -505,13 +617,32 @@ export class Drainer {
       });
       return { instanceId, outcome: 'skipped' };
     }
+    return this.reactivate(instance, 'instance returned from the warm pool: set its container instance ACTIVE again');
+  }
+
+  /**
+   * A lost warm-pool return: a container instance this hook drained for a termination is DRAINING, while Auto Scaling
+   * (read at `groupReadAt`) shows its instance in service, where no termination action can be pending. Only a drain
+   * older than the read (by {@link RECONCILE_MIN_AGE_SECONDS}) is undone, so a drain that a new scale-in starts
+   * meanwhile goes on; Spot-warning drains (the instance is about to be reclaimed) and drains of unknown cause
+   * (markers of earlier releases) are left alone.
+   */
+  private async reconcileReturned(instance: ContainerInstanceState, groupReadAt: number): Promise<InstanceReport | undefined> {
+    const marker = ownMarker(instance, this.owner);
+    if (!marker || marker.trigger !== DrainTrigger.LIFECYCLE_ACTION) return undefined;
+    const newest = Math.max(marker.drainStartedAt, marker.lastHeartbeatAt, marker.lastCheckedAt);
+    if (newest > groupReadAt - RECONCILE_MIN_AGE_SECONDS) return undefined;
+    return this.reactivate(instance, 'instance is in service again, but its return from the warm pool was not seen: set its container instance ACTIVE again');
+  }
+
+  private async reactivate(instance: ContainerInstanceState, message: string): Promise<InstanceReport> {
     const { failures } = await this.deps.ecs.updateStatus([instance.arn], 'ACTIVE');
     if (failures.length > 0) throw new DrainError(`ECS could not set ACTIVE: ${failures.map((f) => f.reason).join(', ')}`);
     // ACTIVE first, marker second: a marker left on an ACTIVE instance is harmless (the next drain overwrites it).
     await this.deps.ecs.deleteMarker(instance.arn);
     this.deps.metrics.count(MetricName.WARM_POOL_REACTIVATIONS);
-    log.info('instance returned from the warm pool: set its container instance ACTIVE again', { containerInstanceArn: instance.arn });
-    return { instanceId, outcome: 'reactivated' };
+    this.logFor(instance.ec2InstanceId).info(message, { containerInstanceArn: instance.arn });
+    return { instanceId: instance.ec2InstanceId, outcome: 'reactivated' };
   }
 
   async onSpotInterruption(instanceId: string): Promise<InstanceReport> {
@@ -526,8 +657,11 @@ export class Drainer {
       log.info('spot interruption warning: the container instance is not ACTIVE, nothing to start', { status: instance?.status ?? 'not registered' });
       return { instanceId, outcome: 'skipped' };
     }
-    const now = this.nowSeconds();
-    await this.deps.ecs.putMarker(instance.arn, encodeMarker({ owner: this.owner, drainStartedAt: now, lastHeartbeatAt: now }));
+    const marker = newMarker(this.owner, this.nowSeconds(), DrainTrigger.SPOT_INTERRUPTION);
+    if (await this.deps.ecs.putMarker(instance.arn, encodeMarker(marker)) === 'quota-full') {
+      // Set DRAINING all the same: the lifecycle action that follows adopts the drain.
+      this.reportUnrecorded({ instance, marker, recorded: false });
+    }
     const { failures } = await this.deps.ecs.updateStatus([instance.arn], 'DRAINING');
     if (failures.length > 0) throw new DrainError(`ECS could not set DRAINING: ${failures.map((f) => f.reason).join(', ')}`);
     this.deps.metrics.count(MetricName.SPOT_INTERRUPTION_DRAINS);

@@ -16,8 +16,8 @@ export type Trigger =
   | { readonly kind: 'lifecycle-action'; readonly instanceId: string; readonly origin?: string; readonly destination?: string }
   /** A task of our cluster reached STOPPED: its instance may now be drained. */
   | { readonly kind: 'task-stopped'; readonly containerInstanceArn: string; readonly taskArn: string }
-  /** The scheduled safety sweep; `scheduledAt` is the schedule tick it was fired for (epoch seconds), when known. */
-  | { readonly kind: 'sweep'; readonly scheduledAt?: number }
+  /** The scheduled safety sweep. It may run at any moment of its minute, or later (retries): it judges by the clock. */
+  | { readonly kind: 'sweep' }
   /** An instance of our group came into service from the warm pool; `occurredAt` is the event's time (epoch seconds). */
   | { readonly kind: 'warm-pool-return'; readonly instanceId: string; readonly occurredAt?: number }
   /** A Spot instance will be reclaimed in two minutes. */
@@ -50,7 +50,7 @@ export function classifyEvent(event: unknown, config: DrainConfig): Trigger {
   if (source === undefined || detailType === undefined) return ignored('event has no source or detail-type');
   const time = eventTime(str(event, 'time'));
   if (detailType === SCHEDULED_EVENT_DETAIL_TYPE && source === 'aws.events') {
-    return time === undefined ? { kind: 'sweep' } : { kind: 'sweep', scheduledAt: time };
+    return { kind: 'sweep' };
   }
   if (!isRecord(detail)) return ignored(`${detailType} event has no detail object`);
   if (str(detail, 'Event') === 'autoscaling:TEST_NOTIFICATION') return ignored('autoscaling:TEST_NOTIFICATION');
@@ -74,10 +74,7 @@ export function classifyEvent(event: unknown, config: DrainConfig): Trigger {
   return ignored(`unexpected event ${source} / ${detailType}`);
 }
 
-/**
- * An event's `time` in epoch seconds, or undefined when missing or unreadable. (A scheduled event's `time` is the
- * tick it was fired for; a sweep without one is timed by the clock.)
- */
+/** An event's `time` in epoch seconds, or undefined when missing or unreadable. */
 function eventTime(time: string | undefined): number | undefined {
   const ms = time === undefined ? NaN : Date.parse(time);
   return Number.isFinite(ms) ? Math.floor(ms / 1000) : undefined;

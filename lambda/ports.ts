@@ -46,13 +46,30 @@ export interface EcsGateway {
    * instances it updated as its answer describes them (counts as of the update).
    */
   updateStatus(arns: readonly string[], status: 'DRAINING' | 'ACTIVE'): Promise<StatusUpdate>;
-  putMarker(containerInstanceArn: string, value: string): Promise<void>;
+  /**
+   * Writes the drain marker attribute. `quota-full`: ECS refused it with AttributeLimitExceededException (the
+   * instance already carries 10 custom attributes, ECS's limit per resource), and nothing was written.
+   */
+  putMarker(containerInstanceArn: string, value: string): Promise<MarkerWrite>;
   deleteMarker(containerInstanceArn: string): Promise<void>;
   /** Every task ARN on the instance with this desired status (paginated by 100). */
   listTaskArns(containerInstanceArn: string, desiredStatus: 'RUNNING' | 'STOPPED'): Promise<string[]>;
   /** Describes tasks (any number; batched by 100). */
   describeTasks(taskArns: readonly string[]): Promise<TaskState[]>;
   stopTask(taskArn: string, reason: string): Promise<void>;
+}
+
+export type MarkerWrite = 'recorded' | 'quota-full';
+
+/**
+ * ECS answered ClusterNotFoundException: the cluster does not exist (deleted, or a wrong name), so nothing in it can
+ * be drained. Thrown by the ECS adapter so that the workflow can tell it from every other error.
+ */
+export class ClusterNotFoundError extends Error {
+  constructor(readonly cluster: string, cause: unknown) {
+    super(`ECS cluster ${cluster} was not found (ClusterNotFoundException): ${(cause as Error)?.message ?? cause}`);
+    this.name = 'ClusterNotFoundError';
+  }
 }
 
 export interface StatusUpdate {
@@ -86,6 +103,12 @@ export interface AutoScalingGateway {
   recordHeartbeat(instanceId: string): Promise<LifecycleCallResult>;
   describeGroup(): Promise<GroupDescription>;
   describeWarmPoolInstances(): Promise<GroupInstance[]>;
+  /**
+   * When Auto Scaling began terminating each of these instances (epoch seconds): the start time of the scaling
+   * activity, not yet ended, whose description names the instance. Instances whose activity is not found among the
+   * group's recent activities are left out.
+   */
+  terminationStartTimes(instanceIds: readonly string[]): Promise<Map<string, number>>;
 }
 
 export interface Clock {

@@ -67,6 +67,10 @@ export enum MetricName {
   WARM_POOL_REACTIVATIONS = 'WarmPoolReactivations',
   SPOT_INTERRUPTION_DRAINS = 'SpotInterruptionDrains',
   HANDLER_ERRORS = 'HandlerErrors',
+  /** A drain whose marker ECS refused (10 custom attributes already): counted at each check of such a drain. */
+  DRAINS_WITHOUT_MARKER = 'DrainsWithoutMarker',
+  /** The cluster does not exist (ClusterNotFoundException): lifecycle actions completed without a drain. */
+  CLUSTER_NOT_FOUND = 'ClusterNotFound',
 }
 
 export interface Metrics {

@@ -39,6 +39,12 @@ export function drainHandlerStatements(options: {
   add(ApiCallScope.CLUSTER, { resources: [cluster.clusterArn] });
   // Read, drain, mark and list the tasks of this cluster's container instances only.
   add(ApiCallScope.CONTAINER_INSTANCE, { resources: [inCluster('container-instance')], conditions: onlyThisCluster }, NAG_REASONS.containerInstances);
+  // List the tasks of this cluster's container instances. The Service Authorization Reference names the
+  // container-instance resource type for ecs:ListTasks, the ECS developer guide's policy examples use "*" with the
+  // ecs:cluster condition, and users report the first form denied (awsdocs/amazon-ecs-developer-guide#211): "*" with
+  // ArnEquals ecs:cluster is allowed under every reading, and scopes exactly as much. aws-cdk-lib's InstanceDrainHook
+  // deploys the same form.
+  add(ApiCallScope.IN_CLUSTER, { resources: ['*'], conditions: onlyThisCluster }); // '*' is acknowledged once, below
   // Read (and, with StandaloneTaskPolicy.STOP, stop) this cluster's tasks only.
   add(ApiCallScope.TASK, { resources: [inCluster('task')], conditions: onlyThisCluster }, NAG_REASONS.tasks);
   // Complete and keep alive lifecycle actions of this group only.

@@ -358,7 +358,8 @@ export class DrainingLifecycleHook extends Construct {
    * A metric the handler emits, with the Auto Scaling group as its dimension.
    *
    * @param metricName one of DrainsStarted, DrainsCompleted, DrainTimeouts, DrainDuration, InstancesNotRegistered,
-   *   PrematureCompletionGuards, StandaloneTasksStopped, WarmPoolReactivations, SpotInterruptionDrains, HandlerErrors
+   *   PrematureCompletionGuards, StandaloneTasksStopped, WarmPoolReactivations, SpotInterruptionDrains, HandlerErrors,
+   *   DrainsWithoutMarker, ClusterNotFound
    */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
@@ -401,6 +402,24 @@ export class DrainingLifecycleHook extends Construct {
    */
   public metricPrematureCompletionGuards(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric('PrematureCompletionGuards', props);
+  }
+
+  /**
+   * Checks of drains whose marker ECS refused because the container instance already carries 10 custom attributes
+   * (ECS's limit per resource): such a drain goes on, checked by every sweep instead of by task events, and is timed
+   * from the start of its Auto Scaling termination activity. Counted at each check, so it also shows how long such
+   * drains last. @default - sum over 5 minutes
+   */
+  public metricDrainsWithoutMarker(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('DrainsWithoutMarker', props);
+  }
+
+  /**
+   * Lifecycle actions completed without a drain because ECS answered that the cluster does not exist (deleted, or a
+   * wrong name): alarm on it, nothing of this group is being drained. @default - sum over 5 minutes
+   */
+  public metricClusterNotFound(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('ClusterNotFound', props);
   }
 
   /**

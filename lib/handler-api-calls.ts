@@ -16,6 +16,11 @@ export enum ApiCallScope {
   CONTAINER_INSTANCE = 'CONTAINER_INSTANCE',
   /** Tasks of the cluster (ARN prefix plus the `ecs:cluster` condition). */
   TASK = 'TASK',
+  /**
+   * Any resource, with the `ecs:cluster` condition only: for actions whose documented resource forms disagree, the one
+   * form real IAM allows under every reading (see docs/aws-behaviour.md, IAM).
+   */
+  IN_CLUSTER = 'IN_CLUSTER',
   /** The Auto Scaling group ARN. */
   AUTO_SCALING_GROUP = 'AUTO_SCALING_GROUP',
   /** Actions that support no resource-level permissions, so `*` is the only possible resource. */
@@ -63,7 +68,7 @@ export const HANDLER_API_CALLS: readonly HandlerApiCall[] = [
     why: 'remove the drain marker when a drained instance returns to service from the warm pool',
   },
   {
-    service: 'ecs', operation: 'ListTasks', scope: ApiCallScope.CONTAINER_INSTANCE, use: ApiCallUse.ALWAYS,
+    service: 'ecs', operation: 'ListTasks', scope: ApiCallScope.IN_CLUSTER, use: ApiCallUse.ALWAYS,
     why: 'list every task on the instance, desired RUNNING and desired STOPPED',
   },
   {
@@ -88,7 +93,11 @@ export const HANDLER_API_CALLS: readonly HandlerApiCall[] = [
   },
   {
     service: 'autoscaling', operation: 'DescribeWarmPool', scope: ApiCallScope.UNSCOPED, use: ApiCallUse.ALWAYS,
-    why: 'the sweep completes warm-pool instances in Warmed:Terminating:Wait whose event was lost',
+    why: 'the sweep finds warm-pool instances in Warmed:Pending:Wait (scale-in into the pool) and Warmed:Terminating:Wait',
+  },
+  {
+    service: 'autoscaling', operation: 'DescribeScalingActivities', scope: ApiCallScope.UNSCOPED, use: ApiCallUse.ALWAYS,
+    why: 'when ECS cannot store the drain marker (10 custom attributes already), the drain start is the termination activity start',
   },
 ];
 

@@ -15,8 +15,9 @@ export const NAG_REASONS = {
     + 'every action to this cluster.',
   autoScalingGroup: 'The `*` in the Auto Scaling group ARN is the group ID that CloudFormation assigns; the ARN names '
     + 'this group only.',
-  describeOnly: '`*` only for autoscaling:DescribeAutoScalingGroups and autoscaling:DescribeWarmPool, which support no '
-    + 'resource-level permissions (Service Authorization Reference).',
+  describeOnly: '`*` only for autoscaling:DescribeAutoScalingGroups, autoscaling:DescribeWarmPool and '
+    + 'autoscaling:DescribeScalingActivities, which support no resource-level permissions (Service Authorization '
+    + 'Reference), and for ecs:ListTasks with the ecs:cluster condition, the form the ECS developer guide documents.',
   redrive: 'This queue is itself the dead-letter queue (of the rules\' targets and of the function\'s failed '
     + 'asynchronous invocations): there is no further queue to redrive to.',
   asyncDestination: 'Failed asynchronous invocations go to the function\'s dead-letter queue (DeadLetterConfig), '

@@ -34,7 +34,7 @@ describe('planInstance', () => {
 
   test('DRAINING with our marker keeps the recorded drain and evaluates', () => {
     expect(planInstance(instance({ status: 'DRAINING', markerValue: marker(100, 200) }), OWNER))
-      .toEqual({ action: 'evaluate', marker: { owner: OWNER, drainStartedAt: 100, lastHeartbeatAt: 200 } });
+      .toEqual({ action: 'evaluate', marker: { owner: OWNER, drainStartedAt: 100, lastHeartbeatAt: 200, lastCheckedAt: 100, trigger: 'L' } });
   });
 
   test('DRAINING without a marker, or with another hook\'s or a malformed one, is adopted', () => {
@@ -51,6 +51,12 @@ describe('assessTasks', () => {
 
   test('every task STOPPED: drained', () => {
     expect(assessTasks([task('STOPPED', 'STOPPED', 'service:web', 1), task('STOPPED', 'STOPPED', 'family:job', 2)], 'WAIT').drained).toBe(true);
+  });
+
+  test('DELETED, the transition state DescribeTasks shows after a task stops, counts as stopped', () => {
+    const a = assessTasks([task('DELETED', 'STOPPED', 'service:web', 1), task('STOPPED', 'STOPPED', 'service:web', 2)], 'WAIT');
+    expect(a).toMatchObject({ drained: true, blocking: [], stillStopping: [] });
+    expect(assessTasks([task('DELETED', 'STOPPED', 'family:job', 1)], 'STOP').standaloneRunning).toEqual([]);
   });
 
   test.each(['RUNNING', 'DEACTIVATING', 'STOPPING', 'DEPROVISIONING'])(
@@ -141,55 +147,77 @@ describe('time decisions', () => {
     expect(standaloneGraceOver(9999, m(1000), config({ standaloneTaskPolicy: 'WAIT' }))).toBe(false);
   });
 
-  test('back-off checks at 1, 2, 4, 8 … sweep intervals', () => {
-    const due = Array.from({ length: 40 }, (_, i) => i).filter((n) => backoffCheckDue(n * 60 + 5, 60));
+  test('back-off checks at 1, 2, 4, 8 … sweep intervals: sweeps one interval apart, each recording its check', () => {
+    let checked = m(1000);
+    const due: number[] = [];
+    for (let n = 0; n < 40; n++) {
+      const now = 1000 + n * 60 + 5;
+      if (backoffCheckDue(now, checked, 60)) { due.push(n); checked = { ...checked, lastCheckedAt: now }; }
+    }
     expect(due).toEqual([1, 2, 4, 8, 16, 32]);
+  });
+
+  test('irregular sweeps (EventBridge runs a schedule within its minute; late and retried runs) never skip a back-off point', () => {
+    // ticks 1 to 119 s apart, in a fixed pseudo-random pattern
+    let now = 1000;
+    let checked = m(1000);
+    const checks: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      now += 1 + ((i * 7919) % 119);
+      if (backoffCheckDue(now, checked, 60)) { checks.push(now - 1000); checked = { ...checked, lastCheckedAt: now }; }
+    }
+    // every point 60 × 2^k is followed by a check before the next sweep after it, and points are never checked twice
+    for (const point of [60, 120, 240, 480, 960, 1920, 3840, 7680]) {
+      expect({ point, checkedAfter: checks.some((c) => c >= point && c < point + 120) }).toEqual({ point, checkedAfter: true });
+    }
+    expect(checks.length).toBeLessThanOrEqual(9);
+  });
+
+  test('a check that came late still counts: the next point is the next power of two after it', () => {
+    expect(backoffCheckDue(1000 + 130, { ...m(1000), lastCheckedAt: 1000 + 125 }, 60)).toBe(false); // 2 done
+    expect(backoffCheckDue(1000 + 240, { ...m(1000), lastCheckedAt: 1000 + 125 }, 60)).toBe(true); // 4 due
+    expect(backoffCheckDue(1000 + 300, { ...m(1000), lastCheckedAt: 1000 + 250 }, 60)).toBe(false); // 4 done late
   });
 });
 
 describe('sweepAction', () => {
   const c = config();
   const draining = (counts: number) => instance({ status: 'DRAINING', runningTasksCount: counts });
-  /** A sweep run on time: the clock and the schedule tick agree. */
-  const onTime = (now: number, ...rest: [ReturnType<typeof draining>, ReturnType<typeof m>, ReturnType<typeof config>]) => sweepAction(now, now, ...rest);
 
   test('tasks still desired RUNNING: left to the task events', () => {
-    expect(onTime(1000 + 120, draining(3), m(1000), c)).toBe('none');
+    expect(sweepAction(1000 + 120, draining(3), m(1000), c)).toBe('none');
   });
 
-  test('counts at 0: tasks checked on the back-off schedule only', () => {
-    expect(onTime(1000 + 125, draining(0), m(1000), c)).toBe('evaluate'); // 2 intervals
-    expect(onTime(1000 + 185, draining(0), m(1000), c)).toBe('none'); // 3 intervals
+  test('counts at 0: tasks checked when a back-off point passed since the last check', () => {
+    expect(sweepAction(1000 + 125, draining(0), { ...m(1000), lastCheckedAt: 1000 + 65 }, c)).toBe('evaluate'); // point 2
+    expect(sweepAction(1000 + 185, draining(0), { ...m(1000), lastCheckedAt: 1000 + 125 }, c)).toBe('none'); // next at 4
   });
 
-  test('the back-off schedule follows the schedule tick: a sweep that runs late, or is retried, makes the same choice', () => {
-    const tick = 1000 + 125; // 2 intervals after the drain start
-    expect(sweepAction(tick + 50, tick, draining(0), m(1000), c)).toBe('evaluate');
-    expect(sweepAction(tick + 70, tick, draining(0), m(1000), c)).toBe('evaluate');
-    // judged by the clock, the late run (3 intervals) would have skipped the point at 2
-    expect(sweepAction(tick + 70, tick + 70, draining(0), m(1000), c)).toBe('none');
+  test('a point is not skipped when no sweep ran near it: jitter, a late or a lost sweep', () => {
+    // the sweep meant for 2 intervals never ran; the one at 3.2 intervals still checks
+    expect(sweepAction(1000 + 190, draining(0), { ...m(1000), lastCheckedAt: 1000 + 60 }, c)).toBe('evaluate');
+    // a retried sweep right after a check does not check again
+    expect(sweepAction(1000 + 191, draining(0), { ...m(1000), lastCheckedAt: 1000 + 190 }, c)).toBe('none');
   });
 
   test('a due heartbeat alone only keeps the action alive: no task listing', () => {
-    expect(onTime(1000 + 360, draining(3), m(1000), c)).toBe('heartbeat');
-    expect(onTime(1000 + 545, draining(0), m(1000), c)).toBe('heartbeat'); // 9 intervals: not a back-off point
-    expect(onTime(1000 + 359, draining(3), m(1000), c)).toBe('none');
-  });
-
-  test('timeouts and heartbeats follow the clock, not the tick: a late sweep is never late for them', () => {
-    expect(sweepAction(1000 + 3600, 1000 + 3540, draining(3), m(1000, 1000 + 3500), c)).toBe('evaluate');
-    expect(sweepAction(1000 + 360, 1000 + 300, draining(3), m(1000), c)).toBe('heartbeat');
+    expect(sweepAction(1000 + 360, draining(3), m(1000), c)).toBe('heartbeat');
+    expect(sweepAction(1000 + 545, draining(0), { ...m(1000), lastCheckedAt: 1000 + 490 }, c)).toBe('heartbeat'); // next point at 16
+    expect(sweepAction(1000 + 359, draining(3), m(1000), c)).toBe('none');
   });
 
   test('a timeout always evaluates', () => {
-    expect(onTime(1000 + 3600, draining(3), m(1000, 1000 + 3500), c)).toBe('evaluate');
+    expect(sweepAction(1000 + 3600, draining(3), m(1000, 1000 + 3500), c)).toBe('evaluate');
   });
 
-  test('with STOP, the sweep of the tick right after the grace period evaluates (to stop standalone tasks)', () => {
+  test('with STOP, the first sweep after the grace period evaluates (to stop standalone tasks), however late it runs', () => {
     const stop = config({ standaloneTaskPolicy: 'STOP', standaloneTaskGracePeriodSeconds: 300 });
-    expect(onTime(1000 + 310, draining(1), m(1000, 1300), stop)).toBe('evaluate');
-    expect(onTime(1000 + 370, draining(1), m(1000, 1300), stop)).toBe('none');
-    // run late, the sweep of that tick still stops them
-    expect(sweepAction(1000 + 370, 1000 + 310, draining(1), m(1000, 1300), stop)).toBe('evaluate');
+    const checkedAt250 = { ...m(1000, 1300), lastCheckedAt: 1000 + 250 }; // the next back-off point is at 480
+    expect(sweepAction(1000 + 310, draining(1), checkedAt250, stop)).toBe('evaluate');
+    expect(sweepAction(1000 + 299, draining(1), checkedAt250, stop)).toBe('none');
+    // run late, long after the grace period: still the one that stops them
+    expect(sweepAction(1000 + 470, draining(1), checkedAt250, stop)).toBe('evaluate');
+    // checked once after the grace period: done
+    expect(sweepAction(1000 + 470, draining(1), { ...m(1000, 1300), lastCheckedAt: 1000 + 310 }, stop)).toBe('none');
   });
 });

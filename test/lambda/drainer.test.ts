@@ -2,12 +2,12 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SdkAutoScalingGateway, SdkEcsGateway } from '../../lambda/aws-gateways';
 import type { DrainConfig } from '../../lambda/config';
-import { decodeMarker } from '../../lambda/drain-marker';
+import { DrainTrigger, decodeMarker } from '../../lambda/drain-marker';
 import { DRAIN_MARKER_ATTRIBUTE } from '../../lambda/drain-marker';
 import { Drainer } from '../../lambda/drainer';
 import { classifyEvent } from '../../lambda/events';
 import { EmfMetrics, JsonLogger } from '../../lambda/telemetry';
-import { ASG, CapturedLines, HOOK, OWNER, config as baseConfig, lifecycleEvent, marker, scheduledEvent, taskArn, taskStoppedEvent } from './fixtures';
+import { ASG, CapturedLines, HOOK, OWNER, config as baseConfig, lifecycleEvent, marker, markerV1, scheduledEvent, taskArn, taskStoppedEvent } from './fixtures';
 import { FakeAws, type FakeInstance } from './mock-aws';
 
 const I1 = 'i-0123456789abcdef0';
@@ -76,7 +76,7 @@ describe('happy path', () => {
     // THEN the instance is DRAINING, the drain start is recorded in AWS, and nothing is completed yet
     expect(first).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
     expect(ci.status).toBe('DRAINING');
-    expect(h.markerOf()).toEqual({ owner: OWNER, drainStartedAt: T0 / 1000, lastHeartbeatAt: T0 / 1000 });
+    expect(h.markerOf()).toEqual({ owner: OWNER, drainStartedAt: T0 / 1000, lastHeartbeatAt: T0 / 1000, lastCheckedAt: T0 / 1000, trigger: 'L' });
     // (one ListContainerInstances, for ACTIVE ones only: the counts come back with UpdateContainerInstancesState)
     expect(h.aws.calls()).toEqual([
       'ListContainerInstances', 'RecordLifecycleActionHeartbeat', 'PutAttributes', 'UpdateContainerInstancesState',
@@ -449,11 +449,24 @@ describe('sweep as a safety net', () => {
     expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'completed' }]);
   });
 
-  test('a sweep that runs a minute late (or is retried) still makes the back-off check of its tick', async () => {
+  test('a sweep long after a back-off point (no sweep ran near it) still makes that check', async () => {
     const ci = await drainStarted(1);
     h.aws.stopAll(ci); // the STOPPED event is lost
-    h.advance(305); // 5 intervals on the clock: no back-off point
-    expect(await h.sweep(T0 + 245_000)).toEqual([{ instanceId: I1, outcome: 'completed' }]); // fired at 4 intervals
+    h.advance(305); // 5 intervals on the clock: no back-off point, but the ones at 1, 2 and 4 were never checked
+    expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'completed' }]);
+  });
+
+  test('a sweep check is recorded in the marker, so the next sweep does not check again before the next point', async () => {
+    const ci = await drainStarted(1);
+    h.aws.applyDraining(); // DEACTIVATING: counts are 0
+    h.advance(70);
+    expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
+    expect(h.markerOf()?.lastCheckedAt).toBe(T0 / 1000 + 70);
+    h.aws.ecs.resetHistory();
+    h.advance(20); // a retried or early sweep
+    expect(await h.sweep()).toEqual([]);
+    expect(h.aws.calls()).not.toContain('ListTasks');
+    expect(ci.status).toBe('DRAINING');
   });
 
   test('a lost lifecycle event: the sweep starts the drain', async () => {
@@ -687,5 +700,181 @@ describe('two hooks, one cluster', () => {
     ci.attributes.set(DRAIN_MARKER_ATTRIBUTE, marker(T0 / 1000, T0 / 1000, 'ffffffffffffffff'));
     expect(await h.taskStopped(ci.arn)).toEqual([]);
     expect(h.aws.mutatingCalls()).toEqual([]);
+  });
+});
+
+describe('scale-in into a warm pool: Warmed:Pending:Wait', () => {
+  test('the sweep keeps the drain alive and enforces drainTimeout, as for Terminating:Wait', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1);
+    h.aws.addTasks(ci, 1);
+    h.aws.scaleInToWarmPool(I1);
+    await h.lifecycle(I1, { Destination: 'WarmPool' });
+    expect(ci.status).toBe('DRAINING');
+    // heartbeats while the tasks keep running
+    h.advance(360);
+    expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
+    expect(h.aws.heartbeats).toEqual([I1, I1]);
+    // and the timeout
+    h.advance(3600);
+    expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'timed-out' }]);
+    expect(h.aws.completedWith(I1)).toBe('CONTINUE');
+  });
+
+  test('a lost lifecycle event: the sweep starts the drain of an instance waiting in Warmed:Pending:Wait', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1);
+    h.aws.addTasks(ci, 1);
+    h.aws.scaleInToWarmPool(I1);
+    expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
+    expect(ci.status).toBe('DRAINING');
+  });
+
+  test('a new instance launching into the warm pool (Warmed:Pending:Wait for a launch hook) is not drained', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1);
+    h.aws.warmPoolStates.set(I1, 'Warmed:Pending:Wait'); // no action of this termination hook is pending
+    expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'action-gone' }]);
+    expect(ci.status).toBe('ACTIVE');
+  });
+});
+
+describe('the ECS custom-attribute quota (10 per resource) is full', () => {
+  test('the lifecycle event still sets DRAINING and checks the tasks; the drain is counted as without marker', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1);
+    h.aws.fillAttributes(ci);
+    h.aws.addTasks(ci, 1);
+    h.aws.terminate(I1, new Date(T0));
+    expect(await h.lifecycle()).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
+    expect(ci.status).toBe('DRAINING');
+    expect(h.markerOf()).toBeUndefined();
+    expect(h.out.metricValues('DrainsWithoutMarker')).toEqual([1]);
+    expect(h.out.logs().find((l) => l.level === 'WARN')?.message).toMatch(/10 custom attributes/);
+  });
+
+  test('every sweep keeps it alive and checks it: it completes once its tasks have stopped, with no task event', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1);
+    h.aws.fillAttributes(ci);
+    h.aws.addTasks(ci, 1);
+    h.aws.terminate(I1, new Date(T0));
+    await h.lifecycle();
+    h.aws.applyDraining();
+    h.advance(60);
+    expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
+    expect(h.aws.heartbeats).toEqual([I1, I1]);
+    h.aws.stopAll(ci);
+    // the task event cannot tell this drain from another hook's: it leaves it to the sweep
+    expect(await h.taskStopped(ci.arn)).toEqual([]);
+    h.advance(60);
+    expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'completed' }]);
+  });
+
+  test('drainTimeout is timed from the start of the termination activity (Auto Scaling), since ECS keeps no marker', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1);
+    h.aws.fillAttributes(ci);
+    h.aws.addTasks(ci, 1);
+    h.aws.terminate(I1, new Date(T0));
+    await h.lifecycle();
+    h.advance(3590);
+    expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
+    h.advance(60);
+    expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'timed-out' }]);
+    expect(h.aws.completedWith(I1)).toBe('CONTINUE');
+  });
+});
+
+describe('the cluster does not exist', () => {
+  test('a lifecycle action completes at once, with an ERROR log and the ClusterNotFound metric', async () => {
+    h = new Harness({ clusterName: 'deleted-cluster' });
+    h.aws.addInstance(I1);
+    h.aws.terminate(I1);
+    expect(await h.lifecycle()).toEqual([{ instanceId: I1, outcome: 'completed-unmanaged' }]);
+    expect(h.aws.completedWith(I1)).toBe('CONTINUE');
+    expect(h.out.metricValues('ClusterNotFound')).toEqual([1]);
+    expect(h.out.logs().find((l) => l.level === 'ERROR')).toMatchObject({ cluster: 'deleted-cluster', error: { name: 'ClusterNotFoundError' } });
+  });
+
+  test('the sweep completes every instance waiting to terminate', async () => {
+    h = new Harness({ clusterName: 'deleted-cluster' });
+    h.aws.terminate(I1);
+    expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'completed-unmanaged' }]);
+    expect(h.aws.heartbeats).toEqual([]);
+  });
+});
+
+describe('a drain in flight when this release deploys (version 1 marker)', () => {
+  test('is kept alive, completed by its task event, and times out from its recorded start', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1, 'DRAINING');
+    ci.attributes.set(DRAIN_MARKER_ATTRIBUTE, markerV1(T0 / 1000 - 600, T0 / 1000 - 400));
+    h.aws.addTasks(ci, 1, 'DEACTIVATING', 'STOPPED');
+    h.aws.terminate(I1);
+    // heartbeat due (lead 240 s before the 600 s timeout): kept alive, marker rewritten in version 2
+    expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
+    expect(h.markerOf()).toMatchObject({ drainStartedAt: T0 / 1000 - 600, lastHeartbeatAt: T0 / 1000, trigger: 'U' });
+    h.aws.stopAll(ci);
+    expect(await h.taskStopped(ci.arn)).toEqual([{ instanceId: I1, outcome: 'completed' }]);
+  });
+
+  test('the timeout counts from the drain start it recorded', async () => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1, 'DRAINING');
+    ci.attributes.set(DRAIN_MARKER_ATTRIBUTE, markerV1(T0 / 1000 - 3600));
+    h.aws.addTasks(ci, 1);
+    h.aws.terminate(I1);
+    expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'timed-out' }]);
+  });
+});
+
+describe('a lost warm-pool return event: the sweep reconciles', () => {
+  const warmGroup = (trigger: DrainTrigger, drainedSecondsAgo: number) => {
+    h = new Harness();
+    const ci = h.aws.addInstance(I1, 'DRAINING');
+    const at = T0 / 1000 - drainedSecondsAgo;
+    ci.attributes.set(DRAIN_MARKER_ATTRIBUTE, marker(at, at, OWNER, at, trigger));
+    h.aws.groupStates.set(I1, 'InService'); // back from the warm pool; its event was lost
+    h.aws.warmPoolStates.set('i-0aaaaaaaaaaaaaaa1', 'Warmed:Stopped');
+    return ci;
+  };
+
+  test('an instance in service that this hook drained for a termination is set ACTIVE again', async () => {
+    const ci = warmGroup(DrainTrigger.LIFECYCLE_ACTION, 3600);
+    expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'reactivated' }]);
+    expect(ci.status).toBe('ACTIVE');
+    expect(ci.attributes.has(DRAIN_MARKER_ATTRIBUTE)).toBe(false);
+  });
+
+  test.each([
+    ['a Spot-warning drain (the instance is about to be reclaimed)', DrainTrigger.SPOT_INTERRUPTION, 3600],
+    ['a drain of unknown cause (an earlier release\'s marker)', DrainTrigger.UNKNOWN, 3600],
+    ['a drain that started just now (a new scale-in racing the read)', DrainTrigger.LIFECYCLE_ACTION, 30],
+  ])('%s is left DRAINING', async (_, trigger, ago) => {
+    const ci = warmGroup(trigger, ago);
+    if (trigger === DrainTrigger.UNKNOWN) ci.attributes.set(DRAIN_MARKER_ATTRIBUTE, markerV1(T0 / 1000 - ago));
+    expect(await h.sweep()).toEqual([]);
+    expect(ci.status).toBe('DRAINING');
+    expect(h.aws.mutatingCalls()).toEqual([]);
+  });
+
+  test('with reactivateWarmPoolInstances off, nothing is reconciled', async () => {
+    warmGroup(DrainTrigger.LIFECYCLE_ACTION, 3600);
+    h = new Harness({ warmPoolReactivation: false });
+    const ci = h.aws.addInstance(I1, 'DRAINING');
+    ci.attributes.set(DRAIN_MARKER_ATTRIBUTE, marker(T0 / 1000 - 3600));
+    h.aws.groupStates.set(I1, 'InService');
+    h.aws.warmPoolStates.set('i-0aaaaaaaaaaaaaaa1', 'Warmed:Stopped');
+    expect(await h.sweep()).toEqual([]);
+    expect(ci.status).toBe('DRAINING');
+  });
+});
+
+describe('DELETED tasks', () => {
+  test('a task DescribeTasks shows as DELETED has stopped: the drain completes', async () => {
+    const ci = await drainStarted(2);
+    for (const t of h.aws.tasks) { t.desiredStatus = 'STOPPED'; t.lastStatus = 'DELETED'; }
+    expect(await h.taskStopped(ci.arn, h.aws.tasks[0].arn)).toEqual([{ instanceId: I1, outcome: 'completed' }]);
   });
 });

@@ -1,6 +1,6 @@
 import type { DrainConfig } from '../../lambda/config';
 import type { ContainerInstanceState, TaskState } from '../../lambda/decisions';
-import { encodeMarker, ownerId } from '../../lambda/drain-marker';
+import { DrainTrigger, encodeMarker, ownerId } from '../../lambda/drain-marker';
 import type { LineWriter } from '../../lambda/telemetry';
 
 export const ACCOUNT = '123456789012';
@@ -48,8 +48,17 @@ export function instance(overrides: Partial<ContainerInstanceState> = {}): Conta
   };
 }
 
-export function marker(drainStartedAt: number, lastHeartbeatAt = drainStartedAt, owner = OWNER): string {
-  return encodeMarker({ owner, drainStartedAt, lastHeartbeatAt });
+/** A drain marker as this release writes it (version 2). */
+export function marker(
+  drainStartedAt: number, lastHeartbeatAt = drainStartedAt, owner = OWNER,
+  lastCheckedAt = drainStartedAt, trigger = DrainTrigger.LIFECYCLE_ACTION,
+): string {
+  return encodeMarker({ owner, drainStartedAt, lastHeartbeatAt, lastCheckedAt, trigger });
+}
+
+/** A drain marker as releases before the drain trigger was recorded wrote it (version 1). */
+export function markerV1(drainStartedAt: number, lastHeartbeatAt = drainStartedAt, owner = OWNER): string {
+  return `${owner}/${drainStartedAt}/${lastHeartbeatAt}`;
 }
 
 export function task(lastStatus: string, desiredStatus: string, group = 'service:web', n = 1): TaskState {

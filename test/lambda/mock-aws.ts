@@ -6,6 +6,7 @@ import {
   AutoScalingClient,
   CompleteLifecycleActionCommand,
   DescribeAutoScalingGroupsCommand,
+  DescribeScalingActivitiesCommand,
   DescribeWarmPoolCommand,
   RecordLifecycleActionHeartbeatCommand,
 } from '@aws-sdk/client-auto-scaling';
@@ -60,6 +61,8 @@ export class FakeAws {
   afterListTasks?: () => void;
   /** Leaves these container instances out of UpdateContainerInstancesState answers (updated, but not reported). */
   readonly unreportedUpdates = new Set<string>();
+  /** The group's scaling activities, newest first, as DescribeScalingActivities returns them. */
+  readonly activities: Array<{ ActivityId: string; Description: string; StartTime: Date; StatusCode: string }> = [];
   private nextTask = 1;
 
   constructor() {
@@ -81,9 +84,24 @@ export class FakeAws {
   }
 
   /** Scale-in: the instance enters Terminating:Wait with a pending lifecycle action. */
-  terminate(ec2InstanceId: string): void {
+  terminate(ec2InstanceId: string, startedAt?: Date): void {
     this.actions.set(ec2InstanceId, 'pending');
     this.groupStates.set(ec2InstanceId, 'Terminating:Wait');
+    if (startedAt) {
+      this.activities.unshift({ ActivityId: `a-${this.activities.length}`, Description: `Terminating EC2 instance: ${ec2InstanceId}`, StartTime: startedAt, StatusCode: 'InProgress' });
+    }
+  }
+
+  /** Scale-in into the warm pool (instance reuse policy): the instance waits in Warmed:Pending:Wait. */
+  scaleInToWarmPool(ec2InstanceId: string): void {
+    this.actions.set(ec2InstanceId, 'pending');
+    this.groupStates.delete(ec2InstanceId);
+    this.warmPoolStates.set(ec2InstanceId, 'Warmed:Pending:Wait');
+  }
+
+  /** Custom attributes set through ECS_INSTANCE_ATTRIBUTES, filling ECS's quota of 10 per resource. */
+  fillAttributes(ci: FakeInstance, count = 10): void {
+    for (let i = 0; i < count; i++) ci.attributes.set(`team.attribute-${i}`, 'x');
   }
 
   /** What ECS does when an instance is DRAINING: service tasks are told to stop (they are not stopped yet). */
@@ -191,6 +209,13 @@ export class FakeAws {
       return { containerInstances: updated, failures: [] };
     });
     this.ecs.on(PutAttributesCommand).callsFake((input) => {
+      for (const a of input.attributes ?? []) {
+        const attributes = this.instances.find((i) => i.arn === a.targetId)!.attributes;
+        const custom = [...attributes.keys()].filter((n) => !n.startsWith('ecs.') && !n.startsWith('com.amazonaws.ecs.'));
+        if (!attributes.has(a.name!) && custom.length >= 10) {
+          throw Object.assign(new Error('You can apply up to 10 custom attributes per resource.'), { name: 'AttributeLimitExceededException', $fault: 'client' });
+        }
+      }
       for (const a of input.attributes ?? []) this.instances.find((i) => i.arn === a.targetId)!.attributes.set(a.name!, a.value!);
       return { attributes: input.attributes };
     });
@@ -235,6 +260,10 @@ export class FakeAws {
         ...(this.warmPoolStates.size > 0 ? { WarmPoolConfiguration: { MinSize: 0, PoolState: 'Stopped' }, WarmPoolSize: this.warmPoolStates.size } : {}),
       }],
     }));
+    this.autoScaling.on(DescribeScalingActivitiesCommand).callsFake((input) => {
+      const { items, nextToken } = this.page(this.activities, input.MaxRecords ?? 100, input.NextToken);
+      return { Activities: items, NextToken: nextToken };
+    });
     this.autoScaling.on(DescribeWarmPoolCommand).callsFake((input) => {
       // AWS: at most 50 instances per page (MaxRecords), then a NextToken
       const all = [...this.warmPoolStates].map(([InstanceId, LifecycleState]) => ({ InstanceId, LifecycleState }));

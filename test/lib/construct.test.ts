@@ -171,13 +171,15 @@ describe('permissions', () => {
       { Effect: 'Allow', Action: 'ecs:ListContainerInstances', Resource: IMPORTED_CLUSTER_ARN },
       {
         Effect: 'Allow',
-        Action: ['ecs:DescribeContainerInstances', 'ecs:UpdateContainerInstancesState', 'ecs:PutAttributes', 'ecs:DeleteAttributes', 'ecs:ListTasks'],
+        Action: ['ecs:DescribeContainerInstances', 'ecs:UpdateContainerInstancesState', 'ecs:PutAttributes', 'ecs:DeleteAttributes'],
         Resource: arn(':ecs:eu-west-1:123456789012:container-instance/prod/*'),
         Condition: cond,
       },
+      // the form the ECS developer guide documents for ListTasks (awsdocs/amazon-ecs-developer-guide#211)
+      { Effect: 'Allow', Action: 'ecs:ListTasks', Resource: '*', Condition: cond },
       { Effect: 'Allow', Action: 'ecs:DescribeTasks', Resource: arn(':ecs:eu-west-1:123456789012:task/prod/*'), Condition: cond },
       { Effect: 'Allow', Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'], Resource: ASG_ARN },
-      { Effect: 'Allow', Action: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeWarmPool'], Resource: '*' },
+      { Effect: 'Allow', Action: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeWarmPool', 'autoscaling:DescribeScalingActivities'], Resource: '*' },
       { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [expect.stringMatching(/^DrainHookLogGroup/), 'Arn'] } },
     ]));
   });
@@ -489,6 +491,7 @@ describe('environment', () => {
       .filter((st: any) => st.Condition?.ArnEquals?.['ecs:cluster']);
     expect(statements.map((st: any) => JSON.stringify(st.Resource))).toEqual([
       JSON.stringify(arn(':ecs:eu-west-1:123456789012:container-instance/prod/*')),
+      JSON.stringify('*'), // ecs:ListTasks: scoped by the condition alone
       JSON.stringify(arn(':ecs:eu-west-1:123456789012:task/prod/*')),
     ]);
     expect(resolvedClusterArn).toMatch(/ecs:eu-west-1:123456789012:cluster\/prod/);
@@ -570,6 +573,8 @@ describe('public surface', () => {
     ['metricInstancesNotRegistered', 'InstancesNotRegistered', 'Sum'],
     ['metricPrematureCompletionGuards', 'PrematureCompletionGuards', 'Sum'],
     ['metricHandlerErrors', 'HandlerErrors', 'Sum'],
+    ['metricDrainsWithoutMarker', 'DrainsWithoutMarker', 'Sum'],
+    ['metricClusterNotFound', 'ClusterNotFound', 'Sum'],
   ] as const)('%s', (method, metricName, statistic) => {
     const metric = hook[method]();
     expect(metric.namespace).toBe('EcsDrainingLifecycleHook');

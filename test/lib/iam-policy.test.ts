@@ -30,6 +30,7 @@ function requestFor(call: HandlerApiCall, t: Target): { resource: string; contex
     case ApiCallScope.CONTAINER_INSTANCE: return { resource: `arn:aws:ecs:${REGION}:${ACCOUNT}:container-instance/${t.cluster}/0a1b2c3d4e5f`, context: ecsContext };
     case ApiCallScope.TASK: return { resource: `arn:aws:ecs:${REGION}:${ACCOUNT}:task/${t.cluster}/9f8e7d6c5b4a`, context: ecsContext };
     case ApiCallScope.AUTO_SCALING_GROUP: return { resource: `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:8e1f2a3b-uuid:autoScalingGroupName/${t.group}`, context: {} };
+    case ApiCallScope.IN_CLUSTER: return { resource: `arn:aws:ecs:${REGION}:${ACCOUNT}:container-instance/${t.cluster}/0a1b2c3d4e5f`, context: ecsContext };
     case ApiCallScope.UNSCOPED: return { resource: '*', context: {} };
   }
 }
