@@ -297,6 +297,24 @@ export class AutoScalingApi {
         }] : [];
         return { AutoScalingGroups: groups };
       }
+      case 'DescribeScalingActivities': {
+        requireGroup();
+        const all = [...this.world.activities].reverse(); // newest first
+        const max = Number(params.get('MaxRecords') ?? 100);
+        if (!Number.isInteger(max) || max < 1 || max > 100) throw new ApiError('ValidationError', 'MaxRecords must be between 1 and 100');
+        const start = params.get('NextToken') ? Number(Buffer.from(params.get('NextToken')!, 'base64').toString('utf8')) : 0;
+        const items = all.slice(start, start + max);
+        return {
+          Activities: items.map((a) => ({
+            ActivityId: a.activityId, AutoScalingGroupName: this.world.groupName, Description: a.description, Cause: a.cause,
+            StartTime: new Date(a.startTime).toISOString(), ...(a.endTime !== undefined ? { EndTime: new Date(a.endTime).toISOString() } : {}),
+            StatusCode: a.statusCode, Progress: a.statusCode === 'Successful' ? 100 : 50,
+            Details: JSON.stringify({ 'Subnet ID': 'subnet-0123456789abcdef0', 'Availability Zone': 'eu-west-1a' }),
+            AutoScalingGroupARN: this.world.groupArn,
+          })),
+          ...(start + max < all.length ? { NextToken: Buffer.from(String(start + max)).toString('base64') } : {}),
+        };
+      }
       case 'DescribeWarmPool': {
         requireGroup();
         return {

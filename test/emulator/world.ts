@@ -84,8 +84,23 @@ export interface GroupInstance {
   readonly actions: Map<string, LifecycleAction>;
   destination: 'EC2' | 'WarmPool';
   origin: 'AutoScalingGroup' | 'WarmPool';
+  /**
+   * In the warm pool's own lifecycle (a `Warmed:*` state): listed by DescribeWarmPool, not among the group's
+   * Instances. EC2 Auto Scaling User Guide, "Use lifecycle hooks with a warm pool", lifecycle state transitions.
+   */
   inWarmPool: boolean;
   lastTaskStoppedAt?: number;
+}
+
+/** A scaling activity, as DescribeScalingActivities describes it (EC2 Auto Scaling API Reference, Activity). */
+export interface ScalingActivity {
+  readonly activityId: string;
+  readonly instanceId: string;
+  readonly description: string;
+  readonly cause: string;
+  readonly startTime: number;
+  endTime?: number;
+  statusCode: 'MidLifecycleAction' | 'InProgress' | 'Successful';
 }
 
 export interface AddInstanceOptions {
@@ -100,6 +115,11 @@ export interface AddInstanceOptions {
   readonly deactivatingMs?: number | ((i: number) => number);
   readonly stoppingMs?: number;
   readonly inWarmPool?: boolean;
+  /**
+   * Custom attributes the instance registers with (ECS_INSTANCE_ATTRIBUTES in the agent's configuration): they count
+   * toward ECS's limit of 10 custom attributes per resource.
+   */
+  readonly customAttributes?: number;
 }
 
 export type EventSink = (event: Record<string, unknown>) => void;
@@ -113,10 +133,18 @@ export class World {
   readonly group = new Map<string, GroupInstance>();
   readonly hooks: Hook[] = [];
   readonly outcomes: InstanceOutcome[] = [];
+  /** The group's scaling activities, oldest first (DescribeScalingActivities answers newest first). */
+  readonly activities: ScalingActivity[] = [];
   /** Every lifecycle action token issued (tests check that none is ever logged). */
   readonly issuedTokens: string[] = [];
   /** Time after DRAINING is set before the ECS service scheduler starts stopping service tasks. */
   drainReactionMs = 2_000;
+  /**
+   * Time a task stays STOPPED before DescribeTasks shows it as DELETED, "a transition state when a task stops"
+   * (Amazon ECS Developer Guide, "Amazon ECS task lifecycle"). AWS documents no duration; the emulator moves every
+   * stopped task on after this long, so checks after a task event meet DELETED tasks. No event is sent for it.
+   */
+  deletedAfterMs = 30_000;
   private seq = 0;
   private sink: EventSink = () => undefined;
   private outcomeSink: (o: InstanceOutcome) => void = () => undefined;
@@ -168,7 +196,9 @@ export class World {
     if (status === 'unregistered') return instanceId;
     const arn = `arn:aws:ecs:${REGION}:${ACCOUNT}:container-instance/${this.clusterName}/${this.id(32)}`;
     const now = this.clock.now();
-    this.containerInstances.set(arn, { arn, ec2InstanceId: instanceId, status, attributes: builtInAttributes(), registeredAt: now - 3_600_000, version: 1 });
+    const attributes = builtInAttributes();
+    for (let i = 0; i < (options.customAttributes ?? 0); i++) attributes.set(`team.attribute-${i}`, `value-${i}`);
+    this.containerInstances.set(arn, { arn, ec2InstanceId: instanceId, status, attributes, registeredAt: now - 3_600_000, version: 1 });
     const deactivating = (i: number) => typeof options.deactivatingMs === 'function' ? options.deactivatingMs(i) : options.deactivatingMs ?? 15_000;
     const add = (kind: TaskKind, count: number, stuck = false) => {
       for (let i = 0; i < count; i++) {
@@ -227,7 +257,7 @@ export class World {
   private maybeStopDaemons(ci: EmuContainerInstance): void {
     if (ci.status !== 'DRAINING') return;
     const tasks = this.tasksOn(ci.arn);
-    if (tasks.some((t) => t.kind !== 'daemon' && t.kind !== 'standalone' && t.lastStatus !== 'STOPPED')) return;
+    if (tasks.some((t) => t.kind !== 'daemon' && t.kind !== 'standalone' && !hasStopped(t))) return;
     for (const t of tasks) {
       if (t.kind === 'daemon' && t.desiredStatus === 'RUNNING') this.stopTask(t, 'ServiceSchedulerInitiated', 'Service log-router: container instance is in DRAINING state');
     }
@@ -241,7 +271,7 @@ export class World {
     t.stoppedReason = reason;
     t.stopping = true;
     const toStopping = () => {
-      if (t.lastStatus === 'STOPPED') return;
+      if (hasStopped(t)) return;
       this.transition(t, 'STOPPING');
       if (!t.stuck) this.clock.after(t.stoppingMs, () => this.transition(t, 'STOPPED'));
     };
@@ -254,7 +284,7 @@ export class World {
   }
 
   private transition(t: EmuTask, lastStatus: string): void {
-    if (t.lastStatus === 'STOPPED' || t.lastStatus === lastStatus) return;
+    if (t.lastStatus === 'STOPPED' || t.lastStatus === 'DELETED' || t.lastStatus === lastStatus) return;
     t.lastStatus = lastStatus;
     t.version += 1;
     if (lastStatus === 'STOPPING') t.stoppingAt = this.clock.now();
@@ -264,24 +294,44 @@ export class World {
     }
     this.emitTaskChange(t);
     if (lastStatus === 'STOPPED') {
+      this.clock.after(this.deletedAfterMs, () => {
+        t.lastStatus = 'DELETED';
+        t.version += 1;
+      });
       const ci = this.containerInstances.get(t.containerInstanceArn);
       if (!ci) return;
       const member = this.group.get(ci.ec2InstanceId);
-      if (member && this.tasksOn(ci.arn).every((x) => x.lastStatus === 'STOPPED')) member.lastTaskStoppedAt = this.clock.now();
+      if (member && this.tasksOn(ci.arn).every(hasStopped)) member.lastTaskStoppedAt = this.clock.now();
       this.maybeStopDaemons(ci);
     }
   }
 
   // ---------------------------------------------------------------- Auto Scaling behaviour
 
-  /** Scale-in (or instance refresh): the instance waits in Terminating:Wait on every termination hook. */
+  /**
+   * Scale-in (or instance refresh): the instance waits on every termination hook, in Terminating:Wait; or, scaled in
+   * into the warm pool (an instance reuse policy with ReuseOnScaleIn), in Warmed:Pending:Wait, in the warm pool; or,
+   * terminating from the warm pool, in Warmed:Terminating:Wait. EC2 Auto Scaling User Guide, "Use lifecycle hooks
+   * with a warm pool" (lifecycle state transitions) and "Amazon EC2 Auto Scaling instance lifecycle".
+   */
   scaleIn(instanceId: string, destination: 'EC2' | 'WarmPool' = 'EC2'): void {
     const member = this.group.get(instanceId);
     if (!member) throw new Error(`no instance ${instanceId} in the group`);
+    if (member.inWarmPool && destination === 'WarmPool') throw new Error(`${instanceId} is in the warm pool already`);
     member.destination = destination;
     if (destination === 'WarmPool') this.warmPoolConfigured = true;
-    member.lifecycleState = member.inWarmPool ? 'Warmed:Terminating:Wait' : 'Terminating:Wait';
     const now = this.clock.now();
+    if (member.inWarmPool) {
+      member.lifecycleState = 'Warmed:Terminating:Wait';
+    } else if (destination === 'WarmPool') {
+      member.lifecycleState = 'Warmed:Pending:Wait';
+      member.inWarmPool = true;
+    } else {
+      member.lifecycleState = 'Terminating:Wait';
+    }
+    this.startActivity(member, destination === 'WarmPool'
+      ? `Moving EC2 instance to warm pool: ${instanceId}`
+      : `Terminating EC2 instance: ${instanceId}`, now);
     for (const hook of this.hooks) {
       const action: LifecycleAction = {
         hookName: hook.name, token: this.uuid('token'), startedAt: now,
@@ -296,10 +346,19 @@ export class World {
         LifecycleActionToken: action.token, AutoScalingGroupName: this.groupName, LifecycleHookName: hook.name,
         EC2InstanceId: instanceId, LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
         ...(hook.notificationMetadata !== undefined ? { NotificationMetadata: hook.notificationMetadata } : {}),
-        Origin: member.inWarmPool ? 'WarmPool' : 'AutoScalingGroup', Destination: member.inWarmPool ? 'EC2' : destination,
+        Origin: member.lifecycleState === 'Warmed:Terminating:Wait' ? 'WarmPool' : 'AutoScalingGroup',
+        Destination: member.lifecycleState === 'Warmed:Terminating:Wait' ? 'EC2' : destination,
       });
     }
     if (this.hooks.length === 0) this.end(member, 'completed', 'CONTINUE');
+  }
+
+  /** The scaling activity of a termination: MidLifecycleAction while its hooks wait, Successful once it ends. */
+  private startActivity(member: GroupInstance, description: string, now: number): void {
+    this.activities.push({
+      activityId: this.uuid('activity'), instanceId: member.instanceId, description, startTime: now, statusCode: 'MidLifecycleAction',
+      cause: `At ${eventTime(now)} an instance was taken out of service in response to a user request, shrinking the capacity.`,
+    });
   }
 
   private armExpiry(member: GroupInstance, action: LifecycleAction, hook: Hook): void {
@@ -343,19 +402,22 @@ export class World {
   /** The instance leaves service: terminated, or stopped into the warm pool. Records what was cut off. */
   private end(member: GroupInstance, how: 'completed' | 'expired', result: string): void {
     const ci = this.containerInstanceOf(member.instanceId);
-    const notStopped = ci ? this.tasksOn(ci.arn).filter((t) => t.lastStatus !== 'STOPPED') : [];
+    const notStopped = ci ? this.tasksOn(ci.arn).filter((t) => !hasStopped(t)) : [];
     const outcome: InstanceOutcome = {
       instanceId: member.instanceId, endedAt: this.clock.now(), how, result, tasksNotStopped: notStopped.length,
       destination: member.destination, ...(member.lastTaskStoppedAt !== undefined ? { lastTaskStoppedAt: member.lastTaskStoppedAt } : {}),
     };
     this.outcomes.push(outcome);
     this.outcomeSink(outcome);
+    for (const a of this.activities) {
+      if (a.instanceId === member.instanceId && a.statusCode !== 'Successful') { a.statusCode = 'Successful'; a.endTime = this.clock.now(); }
+    }
     for (const t of notStopped) {
       t.desiredStatus = 'STOPPED';
       t.stopCode = 'TerminationNotice';
       this.transition(t, 'STOPPED');
     }
-    if (member.destination === 'WarmPool' && !member.inWarmPool) {
+    if (member.destination === 'WarmPool') {
       member.inWarmPool = true;
       member.lifecycleState = 'Warmed:Stopped';
       return;
@@ -418,7 +480,7 @@ export class World {
    * DEACTIVATING or STOPPING no longer counts. Like runningTasksCount, the resources are no proof of drained.
    */
   resourcesOf(ci: EmuContainerInstance): { registeredResources: EcsResource[]; remainingResources: EcsResource[] } {
-    const holding = this.tasksOn(ci.arn).filter((t) => t.desiredStatus === 'RUNNING' && t.lastStatus !== 'STOPPED').length;
+    const holding = this.tasksOn(ci.arn).filter((t) => t.desiredStatus === 'RUNNING' && !hasStopped(t)).length;
     const resources = (cpu: number, memory: number, ports: string[]): EcsResource[] => [
       { name: 'CPU', type: 'INTEGER', integerValue: cpu, doubleValue: 0, longValue: 0 },
       { name: 'MEMORY', type: 'INTEGER', integerValue: memory, doubleValue: 0, longValue: 0 },
@@ -442,6 +504,9 @@ export class World {
     });
   }
 }
+
+/** STOPPED, or DELETED after it. */
+export const hasStopped = (t: Pick<EmuTask, 'lastStatus'>) => t.lastStatus === 'STOPPED' || t.lastStatus === 'DELETED';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -485,6 +550,6 @@ export function taskContainer(t: EmuTask): Record<string, unknown> {
   const name = t.group.split(':')[1];
   return {
     containerArn: t.arn.replace(':task/', ':container/'), name, taskArn: t.arn, lastStatus: t.lastStatus === 'DEACTIVATING' || t.lastStatus === 'STOPPING' ? 'RUNNING' : t.lastStatus,
-    ...(t.lastStatus === 'STOPPED' ? { exitCode: t.stopCode === 'UserInitiated' || t.stopCode === 'ServiceSchedulerInitiated' ? 0 : 137 } : {}),
+    ...(hasStopped(t) ? { exitCode: t.stopCode === 'UserInitiated' || t.stopCode === 'ServiceSchedulerInitiated' ? 0 : 137 } : {}),
   };
 }
