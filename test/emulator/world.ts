@@ -463,7 +463,8 @@ export class World {
     this.emit('aws.ecs', 'ECS Task State Change', [t.arn], {
       attachments: [], availabilityZone: `${REGION}a`, clusterArn: this.clusterArn, connectivity: 'CONNECTED',
       containerInstanceArn: t.containerInstanceArn, containers: [taskContainer(t)], cpu: String(TASK_CPU), memory: String(TASK_MEMORY),
-      createdAt: iso(t.createdAt), desiredStatus: t.desiredStatus, group: t.group, launchType: 'EC2', lastStatus: t.lastStatus,
+      createdAt: iso(t.createdAt), connectivityAt: iso(t.createdAt + 1_000), pullStartedAt: iso(t.createdAt + 2_000),
+      pullStoppedAt: iso(t.startedAt - 1_000), desiredStatus: t.desiredStatus, group: t.group, launchType: 'EC2', lastStatus: t.lastStatus,
       overrides: { containerOverrides: [{ name: t.group.split(':')[1] }] }, startedAt: iso(t.startedAt),
       ...(t.startedBy ? { startedBy: t.startedBy } : {}),
       ...(t.stopCode ? { stopCode: t.stopCode, stoppedReason: t.stoppedReason } : {}),
@@ -549,7 +550,8 @@ export function attributeList(ci: EmuContainerInstance): Array<{ name: string; v
 export function taskContainer(t: EmuTask): Record<string, unknown> {
   const name = t.group.split(':')[1];
   return {
-    containerArn: t.arn.replace(':task/', ':container/'), name, taskArn: t.arn, lastStatus: t.lastStatus === 'DEACTIVATING' || t.lastStatus === 'STOPPING' ? 'RUNNING' : t.lastStatus,
+    containerArn: t.arn.replace(':task/', ':container/'), name, taskArn: t.arn, image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/${name}:3`,
+    runtimeId: createHash('sha256').update(t.arn).digest('hex'), cpu: '0', lastStatus: t.lastStatus === 'DEACTIVATING' || t.lastStatus === 'STOPPING' ? 'RUNNING' : t.lastStatus,
     ...(hasStopped(t) ? { exitCode: t.stopCode === 'UserInitiated' || t.stopCode === 'ServiceSchedulerInitiated' ? 0 : 137 } : {}),
   };
 }
