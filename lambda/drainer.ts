@@ -375,9 +375,10 @@ export class Drainer {
   }
 
   /**
-   * Every task on the instance that could still be running: desired STOPPED (they may still be DEACTIVATING or
-   * STOPPING), plus desired RUNNING when ECS counts any. runningTasksCount counts exactly the tasks with desired
-   * status RUNNING (and pendingTasksCount the PENDING ones), so when both are 0 there is nothing more to list.
+   * Every task on the instance that could still be running: desired RUNNING and desired STOPPED (they may still be
+   * DEACTIVATING or STOPPING); ECS never sets a desired status of PENDING (ECS API Reference, ListTasks). Desired
+   * RUNNING is listed even when runningTasksCount and pendingTasksCount are 0: AWS documents them as the tasks "in
+   * the RUNNING status" and "in the PENDING status", so a task still PROVISIONING or ACTIVATING may be in neither.
    * `knownStopped` is a task an ECS event reported with lastStatus STOPPED: STOPPED is final, so it needs no
    * DescribeTasks (an instance whose last task just stopped is then often checked with no DescribeTasks at all).
    */
@@ -386,9 +387,7 @@ export class Drainer {
     // RUNNING first, then STOPPED: desired status only ever moves from RUNNING to STOPPED, so a task told to stop
     // between the two calls is in the second list. The other order would miss it in both, and complete too early.
     const arns = new Set<string>();
-    if (instance.runningTasksCount + instance.pendingTasksCount > 0) {
-      for (const arn of await ecs.listTaskArns(instance.arn, 'RUNNING')) arns.add(arn);
-    }
+    for (const arn of await ecs.listTaskArns(instance.arn, 'RUNNING')) arns.add(arn);
     for (const arn of await ecs.listTaskArns(instance.arn, 'STOPPED')) arns.add(arn);
     const stopped: TaskState[] = [];
     if (knownStopped !== undefined && arns.delete(knownStopped)) {

@@ -101,7 +101,11 @@ function classifyLaunch(detail: Record<string, unknown>, config: DrainConfig): T
   if (str(detail, 'AutoScalingGroupName') !== config.autoScalingGroupName) {
     return ignored('launch event for another Auto Scaling group', instanceId);
   }
-  if (str(detail, 'Origin') !== 'WarmPool' || str(detail, 'Destination') !== 'AutoScalingGroup') {
+  // Origin and Destination are not in AWS's sample of this event: a launch that names neither may be a return from
+  // the warm pool (the handler acts only on an instance it drained). One that names them must name the warm pool.
+  const origin = str(detail, 'Origin');
+  const destination = str(detail, 'Destination');
+  if ((origin !== undefined || destination !== undefined) && (origin !== 'WarmPool' || destination !== 'AutoScalingGroup')) {
     return ignored('launch event is not a return from the warm pool', instanceId);
   }
   if (!config.warmPoolReactivation) return ignored('warm pool reactivation is turned off', instanceId);

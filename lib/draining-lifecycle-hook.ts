@@ -332,10 +332,13 @@ export class DrainingLifecycleHook extends Construct {
         eventPattern: {
           source: ['aws.autoscaling'],
           detailType: ['EC2 Instance Launch Successful'],
+          // AWS's sample of this event carries no Origin or Destination, while its warm-pool page describes them
+          // (docs/aws-behaviour.md): take the warm-pool returns, and the launches that name neither. The handler acts
+          // only on an instance it drained; the sweep also catches a return whose event never comes.
           detail: {
             AutoScalingGroupName: [props.autoScalingGroup.autoScalingGroupName],
-            Origin: ['WarmPool'],
-            Destination: ['AutoScalingGroup'],
+            Origin: ['WarmPool', { exists: false }],
+            Destination: ['AutoScalingGroup', { exists: false }],
           },
         },
         targets: [target],

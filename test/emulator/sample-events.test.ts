@@ -177,9 +177,11 @@ describe('(2) the classifier takes each documented sample as the right trigger',
       .toEqual({ kind: 'lifecycle-action', instanceId: 'i-1234567890abcdef0', origin: 'AutoScalingGroup', destination: 'WarmPool' });
   });
 
-  test('EC2 Instance Launch Successful: not a warm pool return as documented; one with Origin WarmPool (adapted, undocumented) is', () => {
+  test('EC2 Instance Launch Successful: the documented sample (no Origin) may be a warm-pool return; Origin WarmPool (adapted) is one; Origin EC2 is not', () => {
     const plain = named('autoscaling-launch-successful', { AutoScalingGroupName: ASG });
-    expect(classifyEvent(plain, c)).toMatchObject({ kind: 'ignored', reason: 'launch event is not a return from the warm pool' });
+    expect(classifyEvent(plain, c)).toMatchObject({ kind: 'warm-pool-return', instanceId: 'i-1234567890abcdef0' });
+    const fromEc2 = named('autoscaling-launch-successful', { AutoScalingGroupName: ASG, Origin: 'EC2', Destination: 'AutoScalingGroup' });
+    expect(classifyEvent(fromEc2, c)).toMatchObject({ kind: 'ignored', reason: 'launch event is not a return from the warm pool' });
     // Adaptation beyond names: Origin and Destination added, as the construct's rule expects them (see SOURCES.md).
     const fromWarmPool = named('autoscaling-launch-successful', { AutoScalingGroupName: ASG, Origin: 'WarmPool', Destination: 'AutoScalingGroup' });
     expect(classifyEvent(fromWarmPool, c)).toEqual({ kind: 'warm-pool-return', instanceId: 'i-1234567890abcdef0' });

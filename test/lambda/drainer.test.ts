@@ -114,7 +114,22 @@ describe('happy path', () => {
     h.aws.ecs.resetHistory();
     h.aws.autoScaling.resetHistory();
     expect(await h.taskStopped(ci.arn, only.arn)).toEqual([{ instanceId: I1, outcome: 'completed' }]);
-    expect(h.aws.calls()).toEqual(['DescribeContainerInstances', 'ListTasks', 'CompleteLifecycleAction']);
+    // desired RUNNING is listed even with counts at 0 (a task PROVISIONING or ACTIVATING is in neither count)
+    expect(h.aws.calls()).toEqual(['DescribeContainerInstances', 'ListTasks', 'ListTasks', 'CompleteLifecycleAction']);
+  });
+
+  test('a task desired RUNNING that neither count includes (still ACTIVATING) keeps the drain waiting', async () => {
+    const ci = await drainStarted(1);
+    h.aws.stopAll(ci);
+    const [late] = h.aws.addTasks(ci, 1, 'ACTIVATING', 'RUNNING');
+    // GIVEN ECS reports counts of 0 (AWS documents them as tasks in the RUNNING and PENDING status)
+    h.aws.ecs.on(require('@aws-sdk/client-ecs').DescribeContainerInstancesCommand).resolves({
+      containerInstances: [{ containerInstanceArn: ci.arn, ec2InstanceId: I1, status: 'DRAINING', runningTasksCount: 0, pendingTasksCount: 0,
+        attributes: [...ci.attributes].map(([name, value]) => ({ name, value })) }],
+    });
+    expect(await h.taskStopped(ci.arn)).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
+    expect(h.aws.completedWith(I1)).toBeUndefined();
+    expect(late.lastStatus).toBe('ACTIVATING');
   });
 
   test('a task the event does not name is still described: the event is no proof for the others', async () => {
