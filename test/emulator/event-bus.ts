@@ -6,7 +6,7 @@
  */
 import type { Timer, VirtualClock } from './clock';
 import { matchesPattern } from './event-pattern';
-import type { FaultOptions, Rng } from './faults';
+import { type FaultOptions, Rng } from './faults';
 import type { Invocation, LambdaHost } from './lambda-host';
 import { eventTime } from './world';
 
@@ -135,25 +135,40 @@ export class EventBus {
     return `5ced1e00-0000-4000-8000-${n}`;
   }
 
-  /** Fires each schedule rule every period, at fixed emulated times (start + n x period, so timer lag never drifts). */
+  /** Its own randomness, so that the schedule's jitter leaves the fault patterns of a seed as they were. */
+  private readonly scheduleRng = new Rng(0x5ced1e);
+
+  /**
+   * Fires each schedule rule once every period, each tick at a moment within its period's first minute: EventBridge
+   * runs a scheduled rule "within the minute" of its schedule, not on its 0th second (docs/aws-behaviour.md). The
+   * event's `time` is when it fired. Ticks are placed from the start (start + n × period + offset), so lag never drifts.
+   */
   startSchedules(): void {
     const start = this.clock.now();
     for (const rule of this.rules) {
       if (!rule.periodMs || rule.disabled) continue;
       const period = rule.periodMs;
       let n = 1;
+      const offset = (tick: number) => {
+        const pattern = this.faults.scheduleOffsetsMs;
+        return pattern && pattern.length > 0
+          ? pattern[(tick - 1) % pattern.length]
+          : Math.floor(this.scheduleRng.next() * Math.min(60_000, period));
+      };
+      let firesAt = start + n * period + offset(n);
       const fire = () => {
         if (this.stopped) return;
         // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-run-lambda-schedule.html
         this.route(rule, rule.input ?? {
           'version': '0', 'id': this.scheduledEventId(), 'detail-type': 'Scheduled Event', 'source': 'aws.events',
-          'account': '123456789012', 'time': eventTime(start + n * period), 'region': 'eu-west-1',
+          'account': '123456789012', 'time': eventTime(firesAt), 'region': 'eu-west-1',
           'resources': [`arn:aws:events:eu-west-1:123456789012:rule/${rule.id}`], 'detail': {},
         });
         n += 1;
-        this.schedules.push(this.clock.after(start + n * period - this.clock.now(), fire));
+        firesAt = start + n * period + offset(n);
+        this.schedules.push(this.clock.after(firesAt - this.clock.now(), fire));
       };
-      this.schedules.push(this.clock.after(period, fire));
+      this.schedules.push(this.clock.after(firesAt - this.clock.now(), fire));
     }
   }
 

@@ -46,6 +46,12 @@ export interface FaultOptions {
   readonly duplicateEventRate?: number;
   /** Extra random delivery delay, up to this many emulated ms (so events can arrive out of order). */
   readonly maxExtraDelayMs?: number;
+  /**
+   * When in its period each scheduled tick fires, in emulated ms after the period's start: one value per tick,
+   * cycled (an adversarial pattern). Without it, each tick fires at a random moment of its period's first minute
+   * ("within the minute", as EventBridge runs a scheduled rule).
+   */
+  readonly scheduleOffsetsMs?: readonly number[];
   /** Probability that a Lambda invocation's process is killed partway. */
   readonly killInvocationRate?: number;
 }

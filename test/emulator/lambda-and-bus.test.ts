@@ -170,7 +170,7 @@ describe('event bus', () => {
     expect(young.bus.deadLetters[0]).toMatchObject({ attempts: 2, reason: 'EventAgeExceeded' });
   });
 
-  test('a rate(1 minute) schedule fires every emulated minute, on the minute, with the Scheduled Event shape', async () => {
+  test('a rate(1 minute) schedule fires once every emulated minute, within the minute (not on its 0th second), time = when it fired', async () => {
     // scale 60: the 30 s of allowed timer lag are half a real second
     const { clock, lambda, bus: b } = bus(60, [{ id: 'Sweep', periodMs: MINUTE }]);
     const start = clock.now();
@@ -179,11 +179,23 @@ describe('event bus', () => {
     const fired = b.deliveries.map((d) => d.at - start);
     fired.forEach((at, n) => {
       expect(at).toBeGreaterThanOrEqual((n + 1) * MINUTE);
-      expect(at).toBeLessThan((n + 1) * MINUTE + 30 * SECOND); // timer lag, never accumulated
+      expect(at).toBeLessThan((n + 2) * MINUTE + 30 * SECOND); // within its minute, plus timer lag, never accumulated
     });
+    // not all on the 0th second
+    expect(new Set(fired.map((at) => Math.floor((at % MINUTE) / SECOND))).size).toBeGreaterThan(1);
     const first = settled(lambda)[0];
     expect(first.detailType).toBe('Scheduled Event');
     expect(lambda.logLines[0]).toMatch(/^\{"message":"probe","id":"[0-9a-f-]{36}"/);
+  });
+
+  test('an adversarial schedule: each tick at the offset the pattern gives', async () => {
+    const { clock, lambda, bus: b } = bus(60, [{ id: 'Sweep', periodMs: MINUTE }], { scheduleOffsetsMs: [59 * SECOND, 0] });
+    const start = clock.now();
+    b.startSchedules();
+    await waitFor(() => settled(lambda).length >= 4);
+    const fired = b.deliveries.slice(0, 4).map((d) => Math.round((d.at - start) / SECOND));
+    // 119 s, 120 s, 239 s, 240 s: one gap of almost two minutes, then one of a second
+    fired.forEach((at, n) => expect(at - [119, 120, 239, 240][n]).toBeLessThan(31));
   });
 
   test('injected delivery faults: drops, duplicates and delays, replayed exactly by the seed', async () => {
