@@ -35,10 +35,25 @@ const maybe = cfnLintVersion ? describe : describe.skip;
 
 type Props = Partial<DrainingLifecycleHookProps>;
 
+/** Every prop, so that a new one fails to compile here until a configuration below sets it. */
+const EVERY_PROP: Record<keyof DrainingLifecycleHookProps, true> = {
+  autoScalingGroup: true, cluster: true, drainTimeout: true, heartbeatTimeout: true, drainTimeoutResult: true,
+  lifecycleHookName: true, sweepInterval: true, standaloneTaskPolicy: true, standaloneTaskGracePeriod: true,
+  drainOnSpotInterruption: true, reactivateWarmPoolInstances: true, logRetention: true, deadLetterQueueEncryptionKey: true,
+  metricsNamespace: true,
+};
+/** The props the configurations set. */
+const propsSet = new Set<string>();
+
+function hook(stack: Stack, id: string, props: DrainingLifecycleHookProps): void {
+  for (const [k, v] of Object.entries(props)) if (v !== undefined) propsSet.add(k);
+  new DrainingLifecycleHook(stack, id, props);
+}
+
 /** The construct on an imported group and cluster (names and ARNs as plain strings). */
 function imported(props: Props = {}): (stack: Stack) => void {
   return (stack) => {
-    new DrainingLifecycleHook(stack, 'DrainHook', {
+    hook(stack, 'DrainHook', {
       autoScalingGroup: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Asg', 'my-asg'),
       cluster: ecs.Cluster.fromClusterAttributes(stack, 'Cluster', {
         clusterName: 'prod', vpc: ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-1', availabilityZones: ['eu-west-1a'] }),
@@ -76,7 +91,7 @@ const CONFIGURATIONS: ReadonlyArray<readonly [string, (stack: Stack) => void, 'a
     deadLetterQueueEncryptionKey: kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'),
   })(stack)],
   ['cluster-from-arn', (stack) => {
-    new DrainingLifecycleHook(stack, 'DrainHook', {
+    hook(stack, 'DrainHook', {
       autoScalingGroup: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Asg', 'my-asg'),
       cluster: ecs.Cluster.fromClusterArn(stack, 'Cluster', 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod'),
     });
@@ -98,7 +113,7 @@ const CONFIGURATIONS: ReadonlyArray<readonly [string, (stack: Stack) => void, 'a
       const group = new autoscaling.AutoScalingGroup(stack, id, {
         vpc, instanceType: new ec2.InstanceType('t3.small'), machineImage: ecs.EcsOptimizedImage.amazonLinux2023(),
       });
-      new DrainingLifecycleHook(stack, `Drain${id}`, { autoScalingGroup: group, cluster });
+      hook(stack, `Drain${id}`, { autoScalingGroup: group, cluster });
     }
   }, 'agnostic'],
 ];
@@ -189,9 +204,10 @@ maybe(`cfn-lint (${cfnLintVersion}) over the synthesized templates`, () => {
     expect(matches.filter((m) => nameOf(m) === CANARY && m.Level === 'Error').map((m) => m.Rule.Id)).toContain('E3002');
   });
 
-  test('every template was synthesized and written', () => {
+  test('every template was synthesized and written, and together the configurations set every prop', () => {
     expect([...templates.keys()].sort()).toEqual(['example-stack', ...CONFIGURATIONS.map(([n]) => n), CANARY].sort());
     for (const name of templates.keys()) expect(fs.existsSync(path.join(dir, `${name}.template.json`))).toBe(true);
+    expect([...propsSet].sort()).toEqual(Object.keys(EVERY_PROP).sort());
   });
 
   test('no errors', () => {
