@@ -25,6 +25,14 @@ export interface ApiCall {
   readonly invocationId?: string;
 }
 
+/** A request and the answer sent to it, as they were on the wire (to check both against AWS's service models). */
+export interface WireExchange {
+  readonly headers: http.IncomingHttpHeaders;
+  readonly requestBody: string;
+  readonly status: number;
+  readonly responseBody: string;
+}
+
 export class AwsServer {
   readonly calls: ApiCall[] = [];
   private server?: http.Server;
@@ -34,6 +42,8 @@ export class AwsServer {
   private readonly buckets = new Map<string, TokenBucket>();
   private requestSeq = 0;
   private readonly listeners: Array<(call: ApiCall) => void> = [];
+  private readonly exchangeListeners: Array<(exchange: WireExchange) => void> = [];
+  private request?: { headers: http.IncomingHttpHeaders; body: string };
 
   constructor(private readonly world: World, private faults: FaultOptions = {}, seed = 1) {
     this.ecs = new EcsApi(world);
@@ -45,6 +55,16 @@ export class AwsServer {
 
   /** Runs `listener` for every call, once it is handled and before the answer is sent (to act at an exact moment). */
   onCall(listener: (call: ApiCall) => void): void { this.listeners.push(listener); }
+
+  /** Runs `listener` with every request and the raw answer sent to it. */
+  onExchange(listener: (exchange: WireExchange) => void): void { this.exchangeListeners.push(listener); }
+
+  /** Tells the exchange listeners about an answer; returns it. */
+  private answered(status: number, responseBody: string): string {
+    const r = this.request;
+    if (r) for (const l of this.exchangeListeners) l({ headers: r.headers, requestBody: r.body, status, responseBody });
+    return responseBody;
+  }
 
   /** Maps a caller's User-Agent app id to the invocation it is running (set by the emulator). */
   invocationOf?: (appId: string) => string | undefined;
@@ -90,6 +110,7 @@ export class AwsServer {
 
   private respond(req: http.IncomingMessage, body: string, res: http.ServerResponse): void {
     const requestId = `req-${++this.requestSeq}`;
+    this.request = { headers: req.headers, body };
     const agent = `${req.headers['x-amz-user-agent'] ?? ''} ${req.headers['user-agent'] ?? ''}`;
     const appId = /(?:^|\s)app\/([\w.-]+)/.exec(agent)?.[1];
     this.caller = appId ? this.invocationOf?.(appId) : undefined;
@@ -151,11 +172,11 @@ export class AwsServer {
   }
 
   private sendJson(res: http.ServerResponse, status: number, requestId: string, body: unknown): void {
-    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId }).end(JSON.stringify(body));
+    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId }).end(this.answered(status, JSON.stringify(body)));
   }
 
   private sendXml(res: http.ServerResponse, status: number, requestId: string, body: string): void {
-    res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }).end(body);
+    res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }).end(this.answered(status, body));
   }
 }
 
