@@ -229,7 +229,8 @@ export function toXml(value: unknown): string {
 }
 
 export function queryResponse(operation: string, result: Record<string, unknown> | undefined, requestId: string): string {
-  const body = result ? `<${operation}Result>${toXml(result)}</${operation}Result>` : '';
+  // AWS sends the result wrapper even when the output has no members (<CompleteLifecycleActionResult/>).
+  const body = `<${operation}Result>${result ? toXml(result) : ''}</${operation}Result>`;
   return `<${operation}Response xmlns="${NS}">${body}<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${operation}Response>`;
 }
 
@@ -286,7 +287,8 @@ export class AutoScalingApi {
           DefaultCooldown: 300, AvailabilityZones: ['eu-west-1a', 'eu-west-1b'], HealthCheckType: 'EC2', HealthCheckGracePeriod: 0,
           CreatedTime: new Date(this.world.clock.epochMs - 86_400_000).toISOString(), TerminationPolicies: ['Default'],
           ...(this.world.warmPoolConfigured ? {
-            WarmPoolConfiguration: { MinSize: 0, PoolState: 'Stopped', Status: 'Active', InstanceReusePolicy: { ReuseOnScaleIn: true } },
+            // Status is set only for a pool being deleted (PendingDelete), so an active pool has none.
+            WarmPoolConfiguration: { MinSize: 0, PoolState: 'Stopped', InstanceReusePolicy: { ReuseOnScaleIn: true } },
             WarmPoolSize: [...this.world.group.values()].filter((m) => m.inWarmPool).length,
           } : {}),
           NewInstancesProtectedFromScaleIn: false, ServiceLinkedRoleARN: 'arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling',
@@ -319,7 +321,10 @@ export class AutoScalingApi {
         requireGroup();
         return {
           Instances: [...this.world.group.values()].filter((m) => m.inWarmPool)
-            .map((m) => ({ InstanceId: m.instanceId, LifecycleState: m.lifecycleState, HealthStatus: 'Healthy', AvailabilityZone: 'eu-west-1a' })),
+            .map((m) => ({
+              InstanceId: m.instanceId, LifecycleState: m.lifecycleState, HealthStatus: 'Healthy', AvailabilityZone: 'eu-west-1a',
+              ProtectedFromScaleIn: false,
+            })),
         };
       }
       default:
