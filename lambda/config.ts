@@ -1,6 +1,11 @@
 /**
- * Handler configuration, read from environment variables set by the construct.
+ * Handler configuration, read from environment variables set by the construct (their names and limits are in
+ * lib/handler-contract.ts, which the construct uses too).
  */
+import {
+  HandlerEnvironment as E, MAX_HEARTBEAT_TIMEOUT_SECONDS, MAX_LIFECYCLE_ACTION_SECONDS, MIN_HEARTBEAT_TIMEOUT_SECONDS,
+  MIN_SWEEP_INTERVAL_SECONDS,
+} from '../lib/handler-contract';
 
 export type LifecycleResult = 'CONTINUE' | 'ABANDON';
 export type StandalonePolicy = 'WAIT' | 'STOP' | 'IGNORE';
@@ -59,25 +64,22 @@ function flag(env: Env, name: string): boolean {
   return oneOf(env, name, ['true', 'false'] as const) === 'true';
 }
 
-/** Seconds in 48 hours: the longest a lifecycle action can be kept alive. */
-export const MAX_LIFECYCLE_ACTION_SECONDS = 48 * 3600;
-
 export function loadConfig(env: Env): DrainConfig {
-  const heartbeatTimeoutSeconds = seconds(env, 'HEARTBEAT_TIMEOUT_SECONDS', 30, 7200);
+  const heartbeatTimeoutSeconds = seconds(env, E.HEARTBEAT_TIMEOUT_SECONDS, MIN_HEARTBEAT_TIMEOUT_SECONDS, MAX_HEARTBEAT_TIMEOUT_SECONDS);
   const config: DrainConfig = {
-    clusterName: required(env, 'CLUSTER_NAME'),
-    clusterArn: required(env, 'CLUSTER_ARN'),
-    autoScalingGroupName: required(env, 'AUTO_SCALING_GROUP_NAME'),
-    lifecycleHookName: required(env, 'LIFECYCLE_HOOK_NAME'),
-    drainTimeoutSeconds: seconds(env, 'DRAIN_TIMEOUT_SECONDS', 0, MAX_LIFECYCLE_ACTION_SECONDS),
+    clusterName: required(env, E.CLUSTER_NAME),
+    clusterArn: required(env, E.CLUSTER_ARN),
+    autoScalingGroupName: required(env, E.AUTO_SCALING_GROUP_NAME),
+    lifecycleHookName: required(env, E.LIFECYCLE_HOOK_NAME),
+    drainTimeoutSeconds: seconds(env, E.DRAIN_TIMEOUT_SECONDS, 0, MAX_LIFECYCLE_ACTION_SECONDS),
     heartbeatTimeoutSeconds,
-    sweepIntervalSeconds: seconds(env, 'SWEEP_INTERVAL_SECONDS', 60, 86400),
-    drainTimeoutResult: oneOf(env, 'DRAIN_TIMEOUT_RESULT', ['CONTINUE', 'ABANDON'] as const),
-    standaloneTaskPolicy: oneOf(env, 'STANDALONE_TASK_POLICY', ['WAIT', 'STOP', 'IGNORE'] as const),
-    standaloneTaskGracePeriodSeconds: seconds(env, 'STANDALONE_TASK_GRACE_PERIOD_SECONDS', 0, MAX_LIFECYCLE_ACTION_SECONDS),
-    spotInterruptionDraining: flag(env, 'SPOT_INTERRUPTION_DRAINING'),
-    warmPoolReactivation: flag(env, 'WARM_POOL_REACTIVATION'),
-    metricsNamespace: required(env, 'METRICS_NAMESPACE'),
+    sweepIntervalSeconds: seconds(env, E.SWEEP_INTERVAL_SECONDS, MIN_SWEEP_INTERVAL_SECONDS, 86400),
+    drainTimeoutResult: oneOf(env, E.DRAIN_TIMEOUT_RESULT, ['CONTINUE', 'ABANDON'] as const),
+    standaloneTaskPolicy: oneOf(env, E.STANDALONE_TASK_POLICY, ['WAIT', 'STOP', 'IGNORE'] as const),
+    standaloneTaskGracePeriodSeconds: seconds(env, E.STANDALONE_TASK_GRACE_PERIOD_SECONDS, 0, MAX_LIFECYCLE_ACTION_SECONDS),
+    spotInterruptionDraining: flag(env, E.SPOT_INTERRUPTION_DRAINING),
+    warmPoolReactivation: flag(env, E.WARM_POOL_REACTIVATION),
+    metricsNamespace: required(env, E.METRICS_NAMESPACE),
   };
   return config;
 }

@@ -2,6 +2,7 @@
  * Pure drain decisions: given what AWS reports, what comes next. No I/O, no clock: every input is passed in, so
  * this module is tested without mocks.
  */
+import { HEARTBEAT_SAFETY_MARGIN_SECONDS } from '../lib/handler-contract';
 import type { DrainConfig, StandalonePolicy } from './config';
 import { type DrainMarker, decodeMarker } from './drain-marker';
 
@@ -26,11 +27,7 @@ export interface TaskState {
   readonly group?: string;
 }
 
-/**
- * The lifecycle action must be kept alive this long before the next sweep could come, on top of the sweep interval:
- * it covers EventBridge schedule jitter and one handler run.
- */
-export const HEARTBEAT_SAFETY_MARGIN_SECONDS = 60;
+export { HEARTBEAT_SAFETY_MARGIN_SECONDS };
 
 /**
  * How long before the lifecycle action would expire a heartbeat becomes due: three sweep intervals plus the margin,

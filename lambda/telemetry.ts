@@ -2,6 +2,7 @@
  * Structured JSON logs and CloudWatch metrics in the Embedded Metric Format (EMF), written straight to stdout so
  * that Lambda passes each line to CloudWatch Logs unchanged.
  */
+import { METRIC_DIMENSION, MetricName, metricUnit } from '../lib/handler-contract';
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 export type LogFields = Record<string, unknown>;
@@ -55,23 +56,7 @@ export class JsonLogger implements Logger {
   }
 }
 
-/** The metric names the handler emits; the construct's metric methods use the same names. */
-export enum MetricName {
-  DRAINS_STARTED = 'DrainsStarted',
-  DRAINS_COMPLETED = 'DrainsCompleted',
-  DRAIN_TIMEOUTS = 'DrainTimeouts',
-  DRAIN_DURATION = 'DrainDuration',
-  INSTANCES_NOT_REGISTERED = 'InstancesNotRegistered',
-  PREMATURE_COMPLETION_GUARDS = 'PrematureCompletionGuards',
-  STANDALONE_TASKS_STOPPED = 'StandaloneTasksStopped',
-  WARM_POOL_REACTIVATIONS = 'WarmPoolReactivations',
-  SPOT_INTERRUPTION_DRAINS = 'SpotInterruptionDrains',
-  HANDLER_ERRORS = 'HandlerErrors',
-  /** A drain whose marker ECS refused (10 custom attributes already): counted at each check of such a drain. */
-  DRAINS_WITHOUT_MARKER = 'DrainsWithoutMarker',
-  /** The cluster does not exist (ClusterNotFoundException): lifecycle actions completed without a drain. */
-  CLUSTER_NOT_FOUND = 'ClusterNotFound',
-}
+export { MetricName } from '../lib/handler-contract';
 
 export interface Metrics {
   count(name: MetricName, value?: number): void;
@@ -87,20 +72,20 @@ export class EmfMetrics implements Metrics {
     private readonly autoScalingGroupName: string,
   ) {}
 
-  count(name: MetricName, value = 1): void { this.emit(name, 'Count', value); }
-  seconds(name: MetricName, value: number): void { this.emit(name, 'Seconds', value); }
+  count(name: MetricName, value = 1): void { this.emit(name, value); }
+  seconds(name: MetricName, value: number): void { this.emit(name, value); }
 
-  private emit(name: MetricName, unit: string, value: number): void {
+  private emit(name: MetricName, value: number): void {
     this.write(JSON.stringify({
       _aws: {
         Timestamp: this.now(),
         CloudWatchMetrics: [{
           Namespace: this.namespace,
-          Dimensions: [['AutoScalingGroupName']],
-          Metrics: [{ Name: name, Unit: unit }],
+          Dimensions: [[METRIC_DIMENSION]],
+          Metrics: [{ Name: name, Unit: metricUnit(name) }],
         }],
       },
-      AutoScalingGroupName: this.autoScalingGroupName,
+      [METRIC_DIMENSION]: this.autoScalingGroupName,
       [name]: value,
     }));
   }

@@ -13,6 +13,10 @@ import { Construct } from 'constructs';
 import { addCoexistenceChecks } from './coexistence';
 import { DrainHandlerFunction } from './drain-handler-function';
 import { drainHandlerStatements } from './drain-handler-policy';
+import {
+  COMPLETION_MARGIN_SECONDS, HandlerEnvironment as E, MAX_HEARTBEATS, MAX_HEARTBEAT_TIMEOUT_SECONDS, MAX_LIFECYCLE_ACTION_SECONDS,
+  METRIC_DIMENSION, MIN_HEARTBEAT_ABOVE_SWEEP_SECONDS, MIN_HEARTBEAT_TIMEOUT_SECONDS, MIN_SWEEP_INTERVAL_SECONDS, MetricName,
+} from './handler-contract';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
 import { StandaloneTaskPolicy } from './standalone-task-policy';
 import { DrainingLifecycleHookWarnings } from './warnings';
@@ -155,14 +159,12 @@ export interface DrainingLifecycleHookProps {
 
 /** Default of {@link DrainingLifecycleHookProps.metricsNamespace}. */
 const DEFAULT_METRICS_NAMESPACE = 'EcsDrainingLifecycleHook';
-/** What the sweep needs on top of its interval to be sure to heartbeat in time (mirrors the handler's margin × 2). */
-const HEARTBEAT_MARGIN = Duration.minutes(2);
+/** What the sweep needs on top of its interval to be sure to heartbeat in time. */
+const HEARTBEAT_MARGIN = Duration.seconds(MIN_HEARTBEAT_ABOVE_SWEEP_SECONDS);
 /** The longest Auto Scaling keeps a lifecycle action, heartbeats or not. */
-const MAX_LIFECYCLE_ACTION = Duration.hours(48);
-/** Auto Scaling ends a lifecycle action after this many heartbeat timeouts. */
-const MAX_HEARTBEATS = 100;
+const MAX_LIFECYCLE_ACTION = Duration.seconds(MAX_LIFECYCLE_ACTION_SECONDS);
 /** What a drain needs after drainTimeout on top of 2 × sweepInterval: time to complete the action. */
-const COMPLETION_MARGIN = Duration.minutes(2);
+const COMPLETION_MARGIN = Duration.seconds(COMPLETION_MARGIN_SECONDS);
 
 /**
  * An Auto Scaling termination lifecycle hook that drains the instance's ECS container instance before it
@@ -265,19 +267,19 @@ export class DrainingLifecycleHook extends Construct {
       retryAttempts: 2,
       maxEventAge: Duration.hours(1),
       environment: {
-        CLUSTER_NAME: props.cluster.clusterName,
-        CLUSTER_ARN: props.cluster.clusterArn,
-        AUTO_SCALING_GROUP_NAME: props.autoScalingGroup.autoScalingGroupName,
-        LIFECYCLE_HOOK_NAME: this.lifecycleHookName,
-        DRAIN_TIMEOUT_SECONDS: String(drainTimeout.toSeconds()),
-        HEARTBEAT_TIMEOUT_SECONDS: String(heartbeatTimeout.toSeconds()),
-        SWEEP_INTERVAL_SECONDS: String(sweepInterval.toSeconds()),
-        DRAIN_TIMEOUT_RESULT: drainTimeoutResult,
-        STANDALONE_TASK_POLICY: standaloneTaskPolicy,
-        STANDALONE_TASK_GRACE_PERIOD_SECONDS: String(standaloneTaskGracePeriod.toSeconds()),
-        SPOT_INTERRUPTION_DRAINING: String(props.drainOnSpotInterruption ?? false),
-        WARM_POOL_REACTIVATION: String(props.reactivateWarmPoolInstances ?? true),
-        METRICS_NAMESPACE: this.metricsNamespace,
+        [E.CLUSTER_NAME]: props.cluster.clusterName,
+        [E.CLUSTER_ARN]: props.cluster.clusterArn,
+        [E.AUTO_SCALING_GROUP_NAME]: props.autoScalingGroup.autoScalingGroupName,
+        [E.LIFECYCLE_HOOK_NAME]: this.lifecycleHookName,
+        [E.DRAIN_TIMEOUT_SECONDS]: String(drainTimeout.toSeconds()),
+        [E.HEARTBEAT_TIMEOUT_SECONDS]: String(heartbeatTimeout.toSeconds()),
+        [E.SWEEP_INTERVAL_SECONDS]: String(sweepInterval.toSeconds()),
+        [E.DRAIN_TIMEOUT_RESULT]: drainTimeoutResult,
+        [E.STANDALONE_TASK_POLICY]: standaloneTaskPolicy,
+        [E.STANDALONE_TASK_GRACE_PERIOD_SECONDS]: String(standaloneTaskGracePeriod.toSeconds()),
+        [E.SPOT_INTERRUPTION_DRAINING]: String(props.drainOnSpotInterruption ?? false),
+        [E.WARM_POOL_REACTIVATION]: String(props.reactivateWarmPoolInstances ?? true),
+        [E.METRICS_NAMESPACE]: this.metricsNamespace,
         // The SDK's standard retry mode backs off on throttling and 5xx; more attempts ride out ECS throttling
         // when hundreds of instances drain at once. Past them the invocation fails and is retried.
         AWS_RETRY_MODE: 'standard',
@@ -321,7 +323,7 @@ export class DrainingLifecycleHook extends Construct {
     });
 
     new events.Rule(this, 'SweepRule', {
-      description: 'Safety sweep: re-checks instances of this Auto Scaling group in Terminating:Wait',
+      description: 'Safety sweep: re-checks instances of this Auto Scaling group waiting to terminate',
       schedule: events.Schedule.rate(sweepInterval),
       targets: [target],
     });
@@ -368,7 +370,7 @@ export class DrainingLifecycleHook extends Construct {
     return new cloudwatch.Metric({
       namespace: this.metricsNamespace,
       metricName,
-      dimensionsMap: { AutoScalingGroupName: this.autoScalingGroupName },
+      dimensionsMap: { [METRIC_DIMENSION]: this.autoScalingGroupName },
       statistic: cloudwatch.Stats.SUM,
       ...props,
     });
@@ -376,27 +378,27 @@ export class DrainingLifecycleHook extends Construct {
 
   /** Drains started (an instance set DRAINING, or found DRAINING). @default - sum over 5 minutes */
   public metricDrainsStarted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('DrainsStarted', props);
+    return this.metric(MetricName.DRAINS_STARTED, props);
   }
 
   /** Drains completed because every task was STOPPED. @default - sum over 5 minutes */
   public metricDrainsCompleted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('DrainsCompleted', props);
+    return this.metric(MetricName.DRAINS_COMPLETED, props);
   }
 
   /** Drains that reached `drainTimeout` with tasks still running. @default - sum over 5 minutes */
   public metricDrainTimeouts(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('DrainTimeouts', props);
+    return this.metric(MetricName.DRAIN_TIMEOUTS, props);
   }
 
   /** Seconds from the drain start to completion. @default - maximum over 5 minutes */
   public metricDrainDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('DrainDuration', { statistic: cloudwatch.Stats.MAXIMUM, unit: cloudwatch.Unit.SECONDS, ...props });
+    return this.metric(MetricName.DRAIN_DURATION, { statistic: cloudwatch.Stats.MAXIMUM, unit: cloudwatch.Unit.SECONDS, ...props });
   }
 
   /** Terminating instances that were not registered in the cluster and completed at once. @default - sum over 5 minutes */
   public metricInstancesNotRegistered(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('InstancesNotRegistered', props);
+    return this.metric(MetricName.INSTANCES_NOT_REGISTERED, props);
   }
 
   /**
@@ -404,7 +406,25 @@ export class DrainingLifecycleHook extends Construct {
    * count-based drainer would have let through too early. @default - sum over 5 minutes
    */
   public metricPrematureCompletionGuards(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('PrematureCompletionGuards', props);
+    return this.metric(MetricName.PREMATURE_COMPLETION_GUARDS, props);
+  }
+
+  /** Standalone tasks stopped under `StandaloneTaskPolicy.STOP` after the grace period. @default - sum over 5 minutes */
+  public metricStandaloneTasksStopped(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.STANDALONE_TASKS_STOPPED, props);
+  }
+
+  /**
+   * Container instances set ACTIVE again after their EC2 instance returned to service from the warm pool (by the
+   * return event, or by the sweep when that event was lost). @default - sum over 5 minutes
+   */
+  public metricWarmPoolReactivations(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.WARM_POOL_REACTIVATIONS, props);
+  }
+
+  /** Drains started early by a Spot Instance interruption warning. @default - sum over 5 minutes */
+  public metricSpotInterruptionDrains(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.SPOT_INTERRUPTION_DRAINS, props);
   }
 
   /**
@@ -414,7 +434,7 @@ export class DrainingLifecycleHook extends Construct {
    * drains last. @default - sum over 5 minutes
    */
   public metricDrainsWithoutMarker(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('DrainsWithoutMarker', props);
+    return this.metric(MetricName.DRAINS_WITHOUT_MARKER, props);
   }
 
   /**
@@ -422,7 +442,7 @@ export class DrainingLifecycleHook extends Construct {
    * wrong name): alarm on it, nothing of this group is being drained. @default - sum over 5 minutes
    */
   public metricClusterNotFound(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('ClusterNotFound', props);
+    return this.metric(MetricName.CLUSTER_NOT_FOUND, props);
   }
 
   /**
@@ -430,7 +450,7 @@ export class DrainingLifecycleHook extends Construct {
    * (the next sweep tries again). @default - sum over 5 minutes
    */
   public metricHandlerErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('HandlerErrors', props);
+    return this.metric(MetricName.HANDLER_ERRORS, props);
   }
 }
 
@@ -544,13 +564,13 @@ function validate(props: DrainingLifecycleHookProps, t: ResolvedTimes, metricsNa
   const resolved = (d: Duration) => !d.isUnresolved();
   if (resolved(t.heartbeatTimeout)) {
     const s = t.heartbeatTimeout.toSeconds({ integral: false });
-    if (s < 30 || s > 7200 || !Number.isInteger(s)) {
+    if (s < MIN_HEARTBEAT_TIMEOUT_SECONDS || s > MAX_HEARTBEAT_TIMEOUT_SECONDS || !Number.isInteger(s)) {
       throw new Error(`heartbeatTimeout must be a whole number of seconds between 30 seconds and 2 hours, got ${describe(t.heartbeatTimeout)}`);
     }
   }
   if (resolved(t.sweepInterval)) {
     const s = t.sweepInterval.toSeconds({ integral: false });
-    if (s < 60 || s % 60 !== 0) {
+    if (s < MIN_SWEEP_INTERVAL_SECONDS || s % 60 !== 0) {
       throw new Error(`sweepInterval must be a whole number of minutes, at least 1 minute, got ${describe(t.sweepInterval)}`);
     }
   }

@@ -10,6 +10,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { DrainingLifecycleHook, type DrainingLifecycleHookProps, DrainingLifecycleHookWarnings, StandaloneTaskPolicy } from '../../lib';
+import { MetricName } from '../../lib/handler-contract';
 import { ApiCallUse, HANDLER_API_CALLS, iamActionOf } from '../../lib/handler-api-calls';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
@@ -141,7 +142,8 @@ describe('defaults', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         'source': ['aws.autoscaling'], 'detail-type': ['EC2 Instance Launch Successful'],
-        'detail': { AutoScalingGroupName: ['my-asg'], Origin: ['WarmPool'], Destination: ['AutoScalingGroup'] },
+        // AWS's sample of this event names no Origin or Destination: those launches are taken too
+        'detail': { AutoScalingGroupName: ['my-asg'], Origin: ['WarmPool', { exists: false }], Destination: ['AutoScalingGroup', { exists: false }] },
       },
     });
     template.resourcePropertiesCountIs('AWS::Events::Rule', { EventPattern: { source: ['aws.ec2'] } }, 0);
@@ -573,6 +575,9 @@ describe('public surface', () => {
     ['metricInstancesNotRegistered', 'InstancesNotRegistered', 'Sum'],
     ['metricPrematureCompletionGuards', 'PrematureCompletionGuards', 'Sum'],
     ['metricHandlerErrors', 'HandlerErrors', 'Sum'],
+    ['metricStandaloneTasksStopped', 'StandaloneTasksStopped', 'Sum'],
+    ['metricWarmPoolReactivations', 'WarmPoolReactivations', 'Sum'],
+    ['metricSpotInterruptionDrains', 'SpotInterruptionDrains', 'Sum'],
     ['metricDrainsWithoutMarker', 'DrainsWithoutMarker', 'Sum'],
     ['metricClusterNotFound', 'ClusterNotFound', 'Sum'],
   ] as const)('%s', (method, metricName, statistic) => {
@@ -582,6 +587,11 @@ describe('public surface', () => {
     expect(metric.statistic).toBe(statistic);
     expect(metric.period.toSeconds()).toBe(300);
     expect(stack.resolve(metric.dimensions)).toEqual({ AutoScalingGroupName: 'my-asg' });
+  });
+
+  test('every metric the handler emits (lib/handler-contract.ts) has a metric…() method', () => {
+    const methods = Object.getOwnPropertyNames(DrainingLifecycleHook.prototype).filter((n) => /^metric[A-Z]/.test(n));
+    expect(Object.values(MetricName).map((name) => `metric${name}`).filter((m) => !methods.includes(m))).toEqual([]);
   });
 
   test('snapshot', () => {
