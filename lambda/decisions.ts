@@ -11,7 +11,10 @@ export interface ContainerInstanceState {
   readonly arn: string;
   readonly ec2InstanceId: string;
   readonly status: string;
-  /** Tasks with desired status RUNNING. It drops as soon as a task is told to stop, long before it has stopped. */
+  /**
+   * Tasks "in the RUNNING status" (ECS API Reference, ContainerInstance). It drops long before a task has stopped: a
+   * task DEACTIVATING or STOPPING is not running. A task PROVISIONING or ACTIVATING is in neither count.
+   */
   readonly runningTasksCount: number;
   readonly pendingTasksCount: number;
   /** Value of the drain marker attribute, if present. */

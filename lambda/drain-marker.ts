@@ -8,7 +8,7 @@
  * letters, digits, `/` and a few other characters, up to 128 of them (ECS API Reference, `Attribute`).
  *
  * ECS allows 10 custom attributes per resource: the marker cannot always be written. The drain then goes on without
- * it (see `DrainStateNotRecorded` in the README).
+ * it (see "Instances with 10 custom attributes" in the README, and the `DrainsWithoutMarker` metric).
  */
 import { createHash } from 'crypto';
 

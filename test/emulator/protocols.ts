@@ -53,12 +53,16 @@ export class EcsApi {
     return this.world.tasks.get(ref) ?? [...this.world.tasks.values()].find((t) => t.arn.endsWith(`/${ref}`));
   }
 
-  /** runningTasksCount counts tasks whose desired status is RUNNING, as ECS documents it (DEACTIVATING ones drop out). */
+  /**
+   * runningTasksCount: the tasks "in the RUNNING status", pendingTasksCount those "in the PENDING status" (ECS API
+   * Reference, ContainerInstance). A task told to stop drops out at once (its desired status is STOPPED, and it is
+   * DEACTIVATING or STOPPING soon after), long before it has stopped.
+   */
   private describeCi(ci: EmuContainerInstance) {
     const tasks = this.world.tasksOn(ci.arn).filter((t) => t.desiredStatus === 'RUNNING');
     return {
       containerInstanceArn: ci.arn, ec2InstanceId: ci.ec2InstanceId, status: ci.status, agentConnected: ci.status !== 'INACTIVE',
-      runningTasksCount: tasks.filter((t) => t.lastStatus !== 'PENDING').length,
+      runningTasksCount: tasks.filter((t) => t.lastStatus === 'RUNNING').length,
       pendingTasksCount: tasks.filter((t) => t.lastStatus === 'PENDING').length,
       attributes: attributeList(ci), registeredAt: epochSeconds(ci.registeredAt), versionInfo: VERSION_INFO,
       ...this.world.resourcesOf(ci), version: ci.version, attachments: [], tags: [],
