@@ -1,38 +1,60 @@
 /**
- * Thin adapters over the AWS SDK v3 clients: pagination, batching and error mapping, nothing else.
- * Every call goes through `send`, which refuses operations missing from HANDLER_API_CALLS (the list the IAM policy
- * is built from).
+ * Thin adapters over the AWS SDK v3 clients: pagination, batching, and what AWS's errors mean, nothing else.
+ * Every command goes through `call`, which refuses a command whose IAM action is missing from HANDLER_API_CALLS (the
+ * list the IAM policy is built from): the action comes from the command's class, not from a string the caller types.
  */
 import {
+  type Activity,
+  type AutoScalingClient,
   CompleteLifecycleActionCommand,
   DescribeAutoScalingGroupsCommand,
   DescribeScalingActivitiesCommand,
   DescribeWarmPoolCommand,
+  type Instance,
   RecordLifecycleActionHeartbeatCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
-  type Attribute,
   type ContainerInstance,
   DeleteAttributesCommand,
   DescribeContainerInstancesCommand,
   DescribeTasksCommand,
+  type ECSClient,
   ListContainerInstancesCommand,
   ListTasksCommand,
   PutAttributesCommand,
   StopTaskCommand,
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
-import { HANDLER_API_CALLS } from '../lib/handler-api-calls';
+import { HANDLER_API_CALLS, iamActionOf } from '../lib/handler-api-calls';
 import type { LifecycleResult } from './config';
 import type { ContainerInstanceState, TaskState } from './decisions';
 import { DRAIN_MARKER_ATTRIBUTE } from './drain-marker';
 import {
-  type AutoScalingGateway, ClusterNotFoundError, DESCRIBE_BATCH, type MarkerWrite, type EcsGateway, type GroupDescription, type GroupInstance, type LifecycleCallResult,
-  type StatusFailure, type StatusUpdate, UPDATE_STATE_BATCH, chunk,
+  type AutoScalingGateway, ClusterNotFoundError, DESCRIBE_BATCH, type EcsGateway, type GroupDescription, type GroupInstance,
+  type LifecycleCallResult, type MarkerWrite, type StatusFailure, type StatusUpdate, UPDATE_STATE_BATCH, chunk,
 } from './ports';
 
+/** A command class: only its identity matters here. */
+type CommandClass = abstract new (...args: never[]) => object;
 
-const ALLOWED = new Set(HANDLER_API_CALLS.map((c) => `${c.service}:${c.operation}`));
+/** The IAM action of every command class the adapters send. */
+export const COMMAND_ACTIONS: ReadonlyMap<CommandClass, string> = new Map<CommandClass, string>([
+  [ListContainerInstancesCommand, 'ecs:ListContainerInstances'],
+  [DescribeContainerInstancesCommand, 'ecs:DescribeContainerInstances'],
+  [UpdateContainerInstancesStateCommand, 'ecs:UpdateContainerInstancesState'],
+  [PutAttributesCommand, 'ecs:PutAttributes'],
+  [DeleteAttributesCommand, 'ecs:DeleteAttributes'],
+  [ListTasksCommand, 'ecs:ListTasks'],
+  [DescribeTasksCommand, 'ecs:DescribeTasks'],
+  [StopTaskCommand, 'ecs:StopTask'],
+  [CompleteLifecycleActionCommand, 'autoscaling:CompleteLifecycleAction'],
+  [RecordLifecycleActionHeartbeatCommand, 'autoscaling:RecordLifecycleActionHeartbeat'],
+  [DescribeAutoScalingGroupsCommand, 'autoscaling:DescribeAutoScalingGroups'],
+  [DescribeWarmPoolCommand, 'autoscaling:DescribeWarmPool'],
+  [DescribeScalingActivitiesCommand, 'autoscaling:DescribeScalingActivities'],
+]);
+
+const ALLOWED = new Set(HANDLER_API_CALLS.map(iamActionOf));
 
 export class UnlistedApiCallError extends Error {
   constructor(action: string) {
@@ -41,12 +63,28 @@ export class UnlistedApiCallError extends Error {
   }
 }
 
-interface Sender { send(command: any): Promise<any> }
+/** Sends `command` with the typed `send` of its client, once its IAM action is known to be granted. */
+async function call<C extends object, O>(command: C, send: (command: C) => Promise<O>): Promise<O> {
+  const action = COMMAND_ACTIONS.get(command.constructor as CommandClass);
+  if (action === undefined || !ALLOWED.has(action)) throw new UnlistedApiCallError(action ?? command.constructor.name);
+  return send(command);
+}
 
-async function send<T>(client: Sender, service: 'ecs' | 'autoscaling', operation: string, command: unknown): Promise<T> {
-  const action = `${service}:${operation}`;
-  if (!ALLOWED.has(action)) throw new UnlistedApiCallError(action);
-  return client.send(command) as Promise<T>;
+/** The error code (the SDK's exception name) of an AWS error. */
+function errorName(error: unknown): string | undefined {
+  return (error as { name?: string } | undefined)?.name;
+}
+
+/**
+ * Whether an error the SDK let through (after its own retries) may go away by itself: throttling, a 5xx, or no
+ * answer at all (a network error or a timeout). Anything else (access denied, a bad parameter) needs a person.
+ */
+export function isTransientAwsError(error: unknown): boolean {
+  const e = error as { name?: string; $fault?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } } | undefined;
+  if (e?.$fault === 'server' || e?.$retryable) return true;
+  if (/throttl|toomanyrequests|requestlimitexceeded/i.test(e?.name ?? '')) return true;
+  const status = e?.$metadata?.httpStatusCode;
+  return status === undefined ? e?.$fault === undefined : status >= 500;
 }
 
 /** The cluster query for one EC2 instance. ec2InstanceId was validated against /^i-[0-9a-f]+$/, so it cannot break out. */
@@ -56,7 +94,7 @@ function instanceFilter(ec2InstanceId: string): string {
 
 function toInstanceState(ci: ContainerInstance): ContainerInstanceState | undefined {
   if (!ci.containerInstanceArn || !ci.ec2InstanceId || !ci.status) return undefined;
-  const marker = (ci.attributes ?? []).find((a: Attribute) => a.name === DRAIN_MARKER_ATTRIBUTE);
+  const marker = (ci.attributes ?? []).find((a) => a.name === DRAIN_MARKER_ATTRIBUTE);
   return {
     arn: ci.containerInstanceArn,
     ec2InstanceId: ci.ec2InstanceId,
@@ -67,26 +105,11 @@ function toInstanceState(ci: ContainerInstance): ContainerInstanceState | undefi
   };
 }
 
-/** The error code (the SDK's exception name) of an AWS error. */
-function errorName(error: unknown): string | undefined {
-  return (error as { name?: string } | undefined)?.name;
-}
-
 export class SdkEcsGateway implements EcsGateway {
-  constructor(private readonly client: Sender, private readonly cluster: string) {}
+  constructor(private readonly client: ECSClient, private readonly cluster: string) {}
 
-  /**
-   * Sends an ECS command. Every ECS call names the cluster: ClusterNotFoundException ("The specified cluster wasn't
-   * found", ECS API Reference, Common Errors of each action) becomes a ClusterNotFoundError, the one ECS error the
-   * workflow acts on as such.
-   */
-  private async send<T>(operation: string, command: unknown): Promise<T> {
-    try {
-      return await send<T>(this.client, 'ecs', operation, command);
-    } catch (error) {
-      if (errorName(error) === 'ClusterNotFoundException') throw new ClusterNotFoundError(this.cluster, error);
-      throw error;
-    }
+  isTransient(error: unknown): boolean {
+    return isTransientAwsError(error);
   }
 
   async findContainerInstance(ec2InstanceId: string): Promise<ContainerInstanceState | undefined> {
@@ -103,8 +126,7 @@ export class SdkEcsGateway implements EcsGateway {
   async describeContainerInstances(arns: readonly string[]): Promise<ContainerInstanceState[]> {
     const out: ContainerInstanceState[] = [];
     for (const batch of chunk(arns, DESCRIBE_BATCH)) {
-      const res = await this.send<any>('DescribeContainerInstances',
-        new DescribeContainerInstancesCommand({ cluster: this.cluster, containerInstances: batch }));
+      const res = await this.send(new DescribeContainerInstancesCommand({ cluster: this.cluster, containerInstances: batch }), (c) => this.client.send(c));
       for (const ci of res.containerInstances ?? []) {
         const state = toInstanceState(ci);
         if (state) out.push(state);
@@ -121,8 +143,8 @@ export class SdkEcsGateway implements EcsGateway {
     const failures: StatusFailure[] = [];
     const updated: ContainerInstanceState[] = [];
     for (const batch of chunk(arns, UPDATE_STATE_BATCH)) {
-      const res = await this.send<any>('UpdateContainerInstancesState',
-        new UpdateContainerInstancesStateCommand({ cluster: this.cluster, containerInstances: batch, status }));
+      const res = await this.send(new UpdateContainerInstancesStateCommand({ cluster: this.cluster, containerInstances: batch, status }),
+        (c) => this.client.send(c));
       for (const f of res.failures ?? []) {
         failures.push({ arn: f.arn ?? '(unknown)', reason: [f.reason, f.detail].filter(Boolean).join(': ') || 'unknown' });
       }
@@ -136,13 +158,13 @@ export class SdkEcsGateway implements EcsGateway {
 
   async putMarker(containerInstanceArn: string, value: string): Promise<MarkerWrite> {
     try {
-      await this.send('PutAttributes', new PutAttributesCommand({
+      await this.send(new PutAttributesCommand({
         cluster: this.cluster,
         attributes: [{ name: DRAIN_MARKER_ATTRIBUTE, value, targetType: 'container-instance', targetId: containerInstanceArn }],
-      }));
+      }), (c) => this.client.send(c));
       return 'recorded';
     } catch (error) {
-      // "You can apply up to 10 custom attributes for each resource" (ECS API Reference, PutAttributes;
+      // "You can specify up to 10 custom attributes for each resource" (ECS API Reference, PutAttributes;
       // AttributeLimitExceededException).
       if (errorName(error) === 'AttributeLimitExceededException') return 'quota-full';
       throw error;
@@ -150,19 +172,19 @@ export class SdkEcsGateway implements EcsGateway {
   }
 
   async deleteMarker(containerInstanceArn: string): Promise<void> {
-    await this.send('DeleteAttributes', new DeleteAttributesCommand({
+    await this.send(new DeleteAttributesCommand({
       cluster: this.cluster,
       attributes: [{ name: DRAIN_MARKER_ATTRIBUTE, targetType: 'container-instance', targetId: containerInstanceArn }],
-    }));
+    }), (c) => this.client.send(c));
   }
 
   async listTaskArns(containerInstanceArn: string, desiredStatus: 'RUNNING' | 'STOPPED'): Promise<string[]> {
     const arns: string[] = [];
     let nextToken: string | undefined;
     do {
-      const res = await this.send<any>('ListTasks', new ListTasksCommand({
+      const res = await this.send(new ListTasksCommand({
         cluster: this.cluster, containerInstance: containerInstanceArn, desiredStatus, maxResults: DESCRIBE_BATCH, nextToken,
-      }));
+      }), (c) => this.client.send(c));
       arns.push(...(res.taskArns ?? []));
       nextToken = res.nextToken;
     } while (nextToken);
@@ -172,7 +194,7 @@ export class SdkEcsGateway implements EcsGateway {
   async describeTasks(taskArns: readonly string[]): Promise<TaskState[]> {
     const out: TaskState[] = [];
     for (const batch of chunk(taskArns, DESCRIBE_BATCH)) {
-      const res = await this.send<any>('DescribeTasks', new DescribeTasksCommand({ cluster: this.cluster, tasks: batch }));
+      const res = await this.send(new DescribeTasksCommand({ cluster: this.cluster, tasks: batch }), (c) => this.client.send(c));
       for (const t of res.tasks ?? []) {
         if (!t.taskArn) continue;
         out.push({
@@ -188,16 +210,29 @@ export class SdkEcsGateway implements EcsGateway {
   }
 
   async stopTask(taskArn: string, reason: string): Promise<void> {
-    await this.send('StopTask', new StopTaskCommand({ cluster: this.cluster, task: taskArn, reason }));
+    await this.send(new StopTaskCommand({ cluster: this.cluster, task: taskArn, reason }), (c) => this.client.send(c));
+  }
+
+  /**
+   * Sends an ECS command. Every ECS call names the cluster: ClusterNotFoundException ("The specified cluster wasn't
+   * found", ECS API Reference) becomes a ClusterNotFoundError, the one ECS error the workflow acts on as such.
+   */
+  private async send<C extends object, O>(command: C, send: (command: C) => Promise<O>): Promise<O> {
+    try {
+      return await call(command, send);
+    } catch (error) {
+      if (errorName(error) === 'ClusterNotFoundException') throw new ClusterNotFoundError(this.cluster, error);
+      throw error;
+    }
   }
 
   private async listContainerInstanceArns(query: { filter?: string; status?: 'ACTIVE' | 'DRAINING' }): Promise<string[]> {
     const arns: string[] = [];
     let nextToken: string | undefined;
     do {
-      const res = await this.send<any>('ListContainerInstances', new ListContainerInstancesCommand({
+      const res = await this.send(new ListContainerInstancesCommand({
         cluster: this.cluster, ...query, maxResults: DESCRIBE_BATCH, nextToken,
-      }));
+      }), (c) => this.client.send(c));
       arns.push(...(res.containerInstanceArns ?? []));
       nextToken = res.nextToken;
     } while (nextToken);
@@ -212,34 +247,44 @@ export function isNoActiveLifecycleAction(error: unknown): boolean {
     && /no active lifecycle action/i.test(e?.message ?? '');
 }
 
+/** Scaling activity status codes of an activity that has ended (Auto Scaling API Reference, Activity). */
+const ENDED_ACTIVITY = new Set(['Successful', 'Failed', 'Cancelled']);
+/** The EC2 instance an activity is about, as its description names it ("Terminating EC2 instance: i-0123…"). */
+const INSTANCE_IN_DESCRIPTION = /\bi-[0-9a-f]{8,17}\b/;
+/** How many pages of activities (100 each) a sweep reads at most to find when terminations began. */
+const MAX_ACTIVITY_PAGES = 5;
+
 export class SdkAutoScalingGateway implements AutoScalingGateway {
   constructor(
-    private readonly client: Sender,
+    private readonly client: AutoScalingClient,
     private readonly autoScalingGroupName: string,
     private readonly lifecycleHookName: string,
   ) {}
 
+  isTransient(error: unknown): boolean {
+    return isTransientAwsError(error);
+  }
+
   async completeLifecycleAction(instanceId: string, result: LifecycleResult): Promise<LifecycleCallResult> {
-    return this.lifecycleCall('CompleteLifecycleAction', new CompleteLifecycleActionCommand({
+    return this.lifecycleCall(() => call(new CompleteLifecycleActionCommand({
       AutoScalingGroupName: this.autoScalingGroupName,
       LifecycleHookName: this.lifecycleHookName,
       InstanceId: instanceId,
       LifecycleActionResult: result,
-    }));
+    }), (c) => this.client.send(c)));
   }
 
   async recordHeartbeat(instanceId: string): Promise<LifecycleCallResult> {
-    return this.lifecycleCall('RecordLifecycleActionHeartbeat', new RecordLifecycleActionHeartbeatCommand({
+    return this.lifecycleCall(() => call(new RecordLifecycleActionHeartbeatCommand({
       AutoScalingGroupName: this.autoScalingGroupName,
       LifecycleHookName: this.lifecycleHookName,
       InstanceId: instanceId,
-    }));
+    }), (c) => this.client.send(c)));
   }
 
   async describeGroup(): Promise<GroupDescription> {
-    const res = await send<any>(this.client, 'autoscaling', 'DescribeAutoScalingGroups',
-      new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [this.autoScalingGroupName] }));
-    const group = (res.AutoScalingGroups ?? []).find((g: any) => g.AutoScalingGroupName === this.autoScalingGroupName);
+    const res = await call(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [this.autoScalingGroupName] }), (c) => this.client.send(c));
+    const group = (res.AutoScalingGroups ?? []).find((g) => g.AutoScalingGroupName === this.autoScalingGroupName);
     return { instances: toGroupInstances(group?.Instances), hasWarmPool: group?.WarmPoolConfiguration !== undefined };
   }
 
@@ -247,8 +292,8 @@ export class SdkAutoScalingGateway implements AutoScalingGateway {
     const out: GroupInstance[] = [];
     let nextToken: string | undefined;
     do {
-      const res = await send<any>(this.client, 'autoscaling', 'DescribeWarmPool',
-        new DescribeWarmPoolCommand({ AutoScalingGroupName: this.autoScalingGroupName, NextToken: nextToken }));
+      const res = await call(new DescribeWarmPoolCommand({ AutoScalingGroupName: this.autoScalingGroupName, NextToken: nextToken }),
+        (c) => this.client.send(c));
       out.push(...toGroupInstances(res.Instances));
       nextToken = res.NextToken;
     } while (nextToken);
@@ -262,13 +307,12 @@ export class SdkAutoScalingGateway implements AutoScalingGateway {
     let pages = 0;
     // Newest first, 100 a page; the activity of a waiting termination is recent, so a few pages are enough.
     do {
-      const res = await send<any>(this.client, 'autoscaling', 'DescribeScalingActivities', new DescribeScalingActivitiesCommand({
+      const res = await call(new DescribeScalingActivitiesCommand({
         AutoScalingGroupName: this.autoScalingGroupName, MaxRecords: 100, NextToken: nextToken,
-      }));
+      }), (c) => this.client.send(c));
       for (const activity of res.Activities ?? []) {
-        if (ENDED_ACTIVITY.has(activity.StatusCode) || !(activity.StartTime instanceof Date)) continue;
-        const instanceId = INSTANCE_IN_DESCRIPTION.exec(String(activity.Description ?? ''))?.[0];
-        if (!instanceId || !wanted.has(instanceId)) continue;
+        const instanceId = activityInstance(activity);
+        if (!instanceId || !wanted.has(instanceId) || !activity.StartTime) continue;
         const startedAt = Math.floor(activity.StartTime.getTime() / 1000);
         found.set(instanceId, Math.min(startedAt, found.get(instanceId) ?? startedAt));
       }
@@ -278,9 +322,9 @@ export class SdkAutoScalingGateway implements AutoScalingGateway {
     return found;
   }
 
-  private async lifecycleCall(operation: string, command: unknown): Promise<LifecycleCallResult> {
+  private async lifecycleCall(send: () => Promise<unknown>): Promise<LifecycleCallResult> {
     try {
-      await send(this.client, 'autoscaling', operation, command);
+      await send();
       return 'done';
     } catch (error) {
       if (isNoActiveLifecycleAction(error)) return 'gone';
@@ -289,15 +333,14 @@ export class SdkAutoScalingGateway implements AutoScalingGateway {
   }
 }
 
-/** Scaling activity status codes of an activity that has ended (Auto Scaling API Reference, Activity). */
-const ENDED_ACTIVITY = new Set(['Successful', 'Failed', 'Cancelled']);
-/** The EC2 instance an activity is about, as its description names it ("Terminating EC2 instance: i-0123…"). */
-const INSTANCE_IN_DESCRIPTION = /\bi-[0-9a-f]{8,17}\b/;
-/** How many pages of activities (100 each) a sweep reads at most to find when terminations began. */
-const MAX_ACTIVITY_PAGES = 5;
+/** The instance a scaling activity that has not ended is about, if its description names one. */
+function activityInstance(activity: Activity): string | undefined {
+  if (ENDED_ACTIVITY.has(String(activity.StatusCode))) return undefined;
+  return INSTANCE_IN_DESCRIPTION.exec(activity.Description ?? '')?.[0];
+}
 
-function toGroupInstances(instances: any[] | undefined): GroupInstance[] {
+function toGroupInstances(instances: readonly Instance[] | undefined): GroupInstance[] {
   return (instances ?? [])
-    .filter((i) => typeof i.InstanceId === 'string' && typeof i.LifecycleState === 'string')
+    .filter((i): i is Instance & { InstanceId: string; LifecycleState: string } => typeof i.InstanceId === 'string' && typeof i.LifecycleState === 'string')
     .map((i) => ({ instanceId: i.InstanceId, lifecycleState: i.LifecycleState }));
 }

@@ -32,7 +32,7 @@ export async function handler(event: unknown, context?: Pick<Context, 'getRemain
     config ??= loadConfig(process.env);
   } catch (error) {
     // No namespace to count it in: the function's own Errors metric (and the dead-letter queue) show it.
-    rootLog.error('handler configuration is invalid', { error: { name: (error as Error).name, message: (error as Error).message } });
+    rootLog.error('handler configuration is invalid', { error });
     throw error;
   }
   const log = rootLog.child({
@@ -56,7 +56,7 @@ export async function handler(event: unknown, context?: Pick<Context, 'getRemain
     // Failing the invocation hands the event to Lambda's retries and then the dead-letter queue; the sweep
     // re-evaluates the instance from AWS state in any case.
     log.error('handler failed; the event will be retried and the sweep re-checks the instance', {
-      trigger: trigger.kind, error: { name: (error as Error).name, message: (error as Error).message },
+      trigger: trigger.kind, error,
     });
     throw error;
   }

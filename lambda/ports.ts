@@ -16,20 +16,16 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/**
- * Whether an error the SDK let through (after its own retries) may go away by itself: throttling, a 5xx, or no
- * answer at all (a network error or a timeout). Anything else (access denied, cluster not found, a bad parameter)
- * needs a person.
- */
-export function isTransientAwsError(error: unknown): boolean {
-  const e = error as { name?: string; $fault?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } } | undefined;
-  if (e?.$fault === 'server' || e?.$retryable) return true;
-  if (/throttl|toomanyrequests|requestlimitexceeded/i.test(e?.name ?? '')) return true;
-  const status = e?.$metadata?.httpStatusCode;
-  return status === undefined ? e?.$fault === undefined : status >= 500;
+/** What an SDK error means: classified by the adapters, so the workflow never looks into SDK errors itself. */
+export interface ErrorClassifier {
+  /**
+   * Whether an error (after the SDK's own retries) may go away by itself: throttling, a 5xx, or no answer at all.
+   * Anything else (access denied, a bad parameter) needs a person.
+   */
+  isTransient(error: unknown): boolean;
 }
 
-export interface EcsGateway {
+export interface EcsGateway extends ErrorClassifier {
   /** The container instance of an EC2 instance in the cluster, or undefined if it is not registered (or INACTIVE). */
   findContainerInstance(ec2InstanceId: string): Promise<ContainerInstanceState | undefined>;
   /** Describes container instances (any number; batched by 100). Unknown ARNs are left out. */
@@ -98,7 +94,7 @@ export interface GroupDescription {
   readonly hasWarmPool: boolean;
 }
 
-export interface AutoScalingGateway {
+export interface AutoScalingGateway extends ErrorClassifier {
   completeLifecycleAction(instanceId: string, result: LifecycleResult): Promise<LifecycleCallResult>;
   recordHeartbeat(instanceId: string): Promise<LifecycleCallResult>;
   describeGroup(): Promise<GroupDescription>;

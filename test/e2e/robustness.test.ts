@@ -142,8 +142,10 @@ test('200 instances terminating at once under ECS-like token-bucket throttling',
   expect(emu.throttledCalls().length).toBeGreaterThan(0);
   // batching: the sweep set DRAINING at most 10 at a time, never more
   expect(emu.server.calls.filter((c) => c.operation === 'UpdateContainerInstancesState').every((c) => c.instanceIds.length <= 10)).toBe(true);
-  // sweeps that run long under throttling stop taking work before the next one is due: at most two ever overlap
+  // sweeps that run long under throttling stop taking work 10 s before the next one is due, and EventBridge fires one
+  // tick per minute (at any second of it): at most two take new work at once, and a third may still be finishing the
+  // calls it had started. Without the bound, a sweep takes work for up to its 5-minute timeout.
   const sweeps = emu.lambda.invocations.filter((i) => i.detailType === 'Scheduled Event' && i.emulatedMs !== undefined);
   const overlapping = sweeps.map((a) => sweeps.filter((b) => b.startedAt <= a.startedAt && a.startedAt < b.startedAt + b.emulatedMs!).length);
-  expect(Math.max(...overlapping)).toBeLessThanOrEqual(2);
+  expect(Math.max(...overlapping)).toBeLessThanOrEqual(3);
 }), 170_000);
