@@ -15,9 +15,9 @@ import { allowDeadLetterQueueWriters } from './dead-letter-queue';
 import { DrainHandlerFunction } from './drain-handler-function';
 import { drainHandlerStatements } from './drain-handler-policy';
 import { HandlerEnvironment as E, METRIC_DIMENSION, MetricName } from './handler-contract';
-import { acknowledgeNagFindings } from './nag-acknowledgements';
+import { acknowledgeNagFindings, type WildcardResource } from './nag-acknowledgements';
 import { StandaloneTaskPolicy } from './standalone-task-policy';
-import { validate, validateEnvironment, warnIfDrainTimeoutBelowSweepInterval } from './validation';
+import { type ResolvedTimes, validate, validateEnvironment, warnIfDrainTimeoutBelowSweepInterval } from './validation';
 
 /**
  * Properties of a {@link DrainingLifecycleHook}.
@@ -158,6 +158,31 @@ export interface DrainingLifecycleHookProps {
 /** Default of {@link DrainingLifecycleHookProps.metricsNamespace}. */
 const DEFAULT_METRICS_NAMESPACE = 'EcsDrainingLifecycleHook';
 
+/** The props with every default filled in. */
+interface Settings extends ResolvedTimes {
+  readonly drainTimeoutResult: autoscaling.DefaultResult;
+  readonly drainOnSpotInterruption: boolean;
+  readonly reactivateWarmPoolInstances: boolean;
+  readonly logRetention: logs.RetentionDays;
+  readonly metricsNamespace: string;
+}
+
+/** Each prop, or its documented default. */
+function withDefaults(props: DrainingLifecycleHookProps): Settings {
+  return {
+    drainTimeout: props.drainTimeout ?? Duration.hours(1),
+    heartbeatTimeout: props.heartbeatTimeout ?? Duration.minutes(10),
+    sweepInterval: props.sweepInterval ?? Duration.minutes(1),
+    drainTimeoutResult: props.drainTimeoutResult ?? autoscaling.DefaultResult.CONTINUE,
+    standaloneTaskPolicy: props.standaloneTaskPolicy ?? StandaloneTaskPolicy.WAIT,
+    standaloneTaskGracePeriod: props.standaloneTaskGracePeriod ?? Duration.minutes(5),
+    drainOnSpotInterruption: props.drainOnSpotInterruption ?? false,
+    reactivateWarmPoolInstances: props.reactivateWarmPoolInstances ?? true,
+    logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    metricsNamespace: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
+  };
+}
+
 /**
  * An Auto Scaling termination lifecycle hook that drains the instance's ECS container instance before it
  * terminates: it sets the container instance to DRAINING, waits until every task on it is STOPPED, then lets the
@@ -186,50 +211,74 @@ export class DrainingLifecycleHook extends Construct {
   constructor(scope: Construct, id: string, props: DrainingLifecycleHookProps) {
     super(scope, id);
 
-    const drainTimeout = props.drainTimeout ?? Duration.hours(1);
-    const heartbeatTimeout = props.heartbeatTimeout ?? Duration.minutes(10);
-    const sweepInterval = props.sweepInterval ?? Duration.minutes(1);
-    const drainTimeoutResult = props.drainTimeoutResult ?? autoscaling.DefaultResult.CONTINUE;
-    const standaloneTaskPolicy = props.standaloneTaskPolicy ?? StandaloneTaskPolicy.WAIT;
-    const standaloneTaskGracePeriod = props.standaloneTaskGracePeriod ?? Duration.minutes(5);
-    this.metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
+    const settings = withDefaults(props);
+    this.metricsNamespace = settings.metricsNamespace;
     this.autoScalingGroupName = props.autoScalingGroup.autoScalingGroupName;
 
     validateEnvironment(this, props);
-    validate(props, { drainTimeout, heartbeatTimeout, sweepInterval, standaloneTaskGracePeriod, standaloneTaskPolicy },
-      this.metricsNamespace);
-    warnIfDrainTimeoutBelowSweepInterval(this, drainTimeout, sweepInterval);
+    validate(props, settings, settings.metricsNamespace);
+    warnIfDrainTimeoutBelowSweepInterval(this, settings.drainTimeout, settings.sweepInterval);
 
-    const hook = new autoscaling.LifecycleHook(this, 'Resource', {
-      autoScalingGroup: props.autoScalingGroup,
-      lifecycleTransition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
-      heartbeatTimeout,
-      defaultResult: drainTimeoutResult,
-      lifecycleHookName: props.lifecycleHookName,
-      // No notification target: Auto Scaling sends lifecycle events to EventBridge by itself.
-    });
+    const hook = this.createHook(props, settings);
     this.lifecycleHook = hook;
     this.lifecycleHookName = hook.lifecycleHookName;
     addCoexistenceChecks(this, props.autoScalingGroup, hook);
 
-    const deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      retentionPeriod: Duration.days(14),
-      enforceSSL: true,
-      ...(props.deadLetterQueueEncryptionKey
-        ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.deadLetterQueueEncryptionKey }
-        : { encryption: sqs.QueueEncryption.SQS_MANAGED }),
-    });
+    const deadLetterQueue = this.createDeadLetterQueue(props.deadLetterQueueEncryptionKey);
     this.deadLetterQueue = deadLetterQueue;
-
-    const logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-    });
+    const logGroup = this.createLogGroup(settings.logRetention);
     this.logGroup = logGroup;
 
-    const role = new iam.Role(this, 'ServiceRole', {
+    const role = this.createRole();
+    const wildcards = this.grantPermissions(role, logGroup, props, settings.standaloneTaskPolicy);
+    const fn = this.createFunction(role, logGroup, deadLetterQueue, this.renderEnvironment(props, settings));
+    this.handler = fn;
+    if (props.deadLetterQueueEncryptionKey) allowDeadLetterQueueWriters(this, props.deadLetterQueueEncryptionKey, role);
+    acknowledgeNagFindings({ policy: role.node.findChild('DefaultPolicy'), wildcards, fn, deadLetterQueue });
+
+    this.createRules(fn, deadLetterQueue, props, settings);
+  }
+
+  /** The termination lifecycle hook, the construct's primary resource. */
+  private createHook(props: DrainingLifecycleHookProps, settings: Settings): autoscaling.LifecycleHook {
+    return new autoscaling.LifecycleHook(this, 'Resource', {
+      autoScalingGroup: props.autoScalingGroup,
+      lifecycleTransition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
+      heartbeatTimeout: settings.heartbeatTimeout,
+      defaultResult: settings.drainTimeoutResult,
+      lifecycleHookName: props.lifecycleHookName,
+      // No notification target: Auto Scaling sends lifecycle events to EventBridge by itself.
+    });
+  }
+
+  /** Where the function (failed invocations) and the rules (undeliverable events) put what they could not handle. */
+  private createDeadLetterQueue(encryptionKey: kms.IKey | undefined): sqs.Queue {
+    return new sqs.Queue(this, 'DeadLetterQueue', {
+      retentionPeriod: Duration.days(14),
+      enforceSSL: true,
+      ...(encryptionKey
+        ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: encryptionKey }
+        : { encryption: sqs.QueueEncryption.SQS_MANAGED }),
+    });
+  }
+
+  private createLogGroup(retention: logs.RetentionDays): logs.LogGroup {
+    return new logs.LogGroup(this, 'LogGroup', { retention });
+  }
+
+  private createRole(): iam.Role {
+    return new iam.Role(this, 'ServiceRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Drains ECS container instances before Auto Scaling terminates them',
     });
+  }
+
+  /**
+   * Grants the role what the handler calls, one statement per intent (drain-handler-policy.ts), and returns the
+   * wildcard resources among them, for the cdk-nag acknowledgements.
+   */
+  private grantPermissions(role: iam.Role, logGroup: logs.LogGroup, props: DrainingLifecycleHookProps,
+    standaloneTaskPolicy: StandaloneTaskPolicy): readonly WildcardResource[] {
     // Logs go to the construct's own log group only (no AWSLambdaBasicExecutionRole with logs:* on every group).
     logGroup.grantWrite(role);
     const permissions = drainHandlerStatements({
@@ -238,8 +287,12 @@ export class DrainingLifecycleHook extends Construct {
       stopsStandaloneTasks: standaloneTaskPolicy === StandaloneTaskPolicy.STOP,
     });
     for (const statement of permissions.statements) role.addToPrincipalPolicy(statement);
+    return permissions.wildcards;
+  }
 
-    const fn = new DrainHandlerFunction(this, 'Handler', {
+  private createFunction(role: iam.IRole, logGroup: logs.ILogGroup, deadLetterQueue: sqs.IQueue,
+    environment: Record<string, string>): DrainHandlerFunction {
+    return new DrainHandlerFunction(this, 'Handler', {
       description: 'Drains ECS container instances before Auto Scaling terminates them (ecs-draining-lifecycle-hook)',
       role,
       logGroup,
@@ -254,97 +307,113 @@ export class DrainingLifecycleHook extends Construct {
       // Lambda retries a failed asynchronous invocation twice, then sends the event to the dead-letter queue.
       retryAttempts: 2,
       maxEventAge: Duration.hours(1),
-      environment: {
-        [E.CLUSTER_NAME]: props.cluster.clusterName,
-        [E.CLUSTER_ARN]: props.cluster.clusterArn,
-        [E.AUTO_SCALING_GROUP_NAME]: props.autoScalingGroup.autoScalingGroupName,
-        [E.LIFECYCLE_HOOK_NAME]: this.lifecycleHookName,
-        [E.DRAIN_TIMEOUT_SECONDS]: String(drainTimeout.toSeconds()),
-        [E.HEARTBEAT_TIMEOUT_SECONDS]: String(heartbeatTimeout.toSeconds()),
-        [E.SWEEP_INTERVAL_SECONDS]: String(sweepInterval.toSeconds()),
-        [E.DRAIN_TIMEOUT_RESULT]: drainTimeoutResult,
-        [E.STANDALONE_TASK_POLICY]: standaloneTaskPolicy,
-        [E.STANDALONE_TASK_GRACE_PERIOD_SECONDS]: String(standaloneTaskGracePeriod.toSeconds()),
-        [E.SPOT_INTERRUPTION_DRAINING]: String(props.drainOnSpotInterruption ?? false),
-        [E.WARM_POOL_REACTIVATION]: String(props.reactivateWarmPoolInstances ?? true),
-        [E.METRICS_NAMESPACE]: this.metricsNamespace,
-        // The SDK's standard retry mode backs off on throttling and 5xx; more attempts ride out ECS throttling
-        // when hundreds of instances drain at once. Past them the invocation fails and is retried.
-        AWS_RETRY_MODE: 'standard',
-        AWS_MAX_ATTEMPTS: '8',
-      },
+      environment,
     });
-    this.handler = fn;
-    if (props.deadLetterQueueEncryptionKey) allowDeadLetterQueueWriters(this, props.deadLetterQueueEncryptionKey, role);
-    acknowledgeNagFindings({ policy: role.node.findChild('DefaultPolicy'), wildcards: permissions.wildcards, fn, deadLetterQueue });
+  }
 
+  /** The handler's environment: its side of the construct–handler contract (handler-contract.ts). */
+  private renderEnvironment(props: DrainingLifecycleHookProps, settings: Settings): Record<string, string> {
+    return {
+      [E.CLUSTER_NAME]: props.cluster.clusterName,
+      [E.CLUSTER_ARN]: props.cluster.clusterArn,
+      [E.AUTO_SCALING_GROUP_NAME]: props.autoScalingGroup.autoScalingGroupName,
+      [E.LIFECYCLE_HOOK_NAME]: this.lifecycleHookName,
+      [E.DRAIN_TIMEOUT_SECONDS]: String(settings.drainTimeout.toSeconds()),
+      [E.HEARTBEAT_TIMEOUT_SECONDS]: String(settings.heartbeatTimeout.toSeconds()),
+      [E.SWEEP_INTERVAL_SECONDS]: String(settings.sweepInterval.toSeconds()),
+      [E.DRAIN_TIMEOUT_RESULT]: settings.drainTimeoutResult,
+      [E.STANDALONE_TASK_POLICY]: settings.standaloneTaskPolicy,
+      [E.STANDALONE_TASK_GRACE_PERIOD_SECONDS]: String(settings.standaloneTaskGracePeriod.toSeconds()),
+      [E.SPOT_INTERRUPTION_DRAINING]: String(settings.drainOnSpotInterruption),
+      [E.WARM_POOL_REACTIVATION]: String(settings.reactivateWarmPoolInstances),
+      [E.METRICS_NAMESPACE]: this.metricsNamespace,
+      // The SDK's standard retry mode backs off on throttling and 5xx; more attempts ride out ECS throttling
+      // when hundreds of instances drain at once. Past them the invocation fails and is retried.
+      AWS_RETRY_MODE: 'standard',
+      AWS_MAX_ATTEMPTS: '8',
+    };
+  }
+
+  /** The EventBridge rules that invoke the handler, all with the same target: its retries and dead-letter queue. */
+  private createRules(fn: lambda.IFunction, deadLetterQueue: sqs.IQueue, props: DrainingLifecycleHookProps, settings: Settings): void {
     const target = new targets.LambdaFunction(fn, {
       deadLetterQueue,
       retryAttempts: 20,
       maxEventAge: Duration.hours(1),
     });
+    this.createLifecycleActionRule(target, props.autoScalingGroup);
+    this.createTaskStoppedRule(target, props.cluster);
+    this.createSweepRule(target, settings.sweepInterval);
+    if (settings.reactivateWarmPoolInstances) this.createWarmPoolReturnRule(target, props.autoScalingGroup);
+    if (settings.drainOnSpotInterruption) this.createSpotInterruptionRule(target);
+  }
 
+  private createLifecycleActionRule(target: events.IRuleTarget, autoScalingGroup: autoscaling.IAutoScalingGroup): void {
     new events.Rule(this, 'LifecycleActionRule', {
       description: 'Termination lifecycle actions of this Auto Scaling group and hook',
       eventPattern: {
         source: ['aws.autoscaling'],
         detailType: ['EC2 Instance-terminate Lifecycle Action'],
         detail: {
-          AutoScalingGroupName: [props.autoScalingGroup.autoScalingGroupName],
+          AutoScalingGroupName: [autoScalingGroup.autoScalingGroupName],
           LifecycleHookName: [this.lifecycleHookName],
         },
       },
       targets: [target],
     });
+  }
 
+  private createTaskStoppedRule(target: events.IRuleTarget, cluster: ecs.ICluster): void {
     new events.Rule(this, 'TaskStoppedRule', {
       description: 'Tasks of this cluster that reached STOPPED: their instance may now be drained',
       eventPattern: {
         source: ['aws.ecs'],
         detailType: ['ECS Task State Change'],
         detail: {
-          clusterArn: [props.cluster.clusterArn],
+          clusterArn: [cluster.clusterArn],
           lastStatus: ['STOPPED'],
         },
       },
       targets: [target],
     });
+  }
 
+  private createSweepRule(target: events.IRuleTarget, sweepInterval: Duration): void {
     new events.Rule(this, 'SweepRule', {
       description: 'Safety sweep: re-checks instances of this Auto Scaling group waiting to terminate',
       schedule: events.Schedule.rate(sweepInterval),
       targets: [target],
     });
+  }
 
-    if (props.reactivateWarmPoolInstances ?? true) {
-      new events.Rule(this, 'WarmPoolReturnRule', {
-        description: 'Instances of this Auto Scaling group that return to service from the warm pool',
-        eventPattern: {
-          source: ['aws.autoscaling'],
-          detailType: ['EC2 Instance Launch Successful'],
-          // AWS's sample of this event carries no Origin or Destination, while its warm-pool page describes them
-          // (docs/aws-behaviour.md): take the warm-pool returns, and the launches that name neither. The handler acts
-          // only on an instance it drained; the sweep also catches a return whose event never comes.
-          detail: {
-            AutoScalingGroupName: [props.autoScalingGroup.autoScalingGroupName],
-            Origin: ['WarmPool', { exists: false }],
-            Destination: ['AutoScalingGroup', { exists: false }],
-          },
+  private createWarmPoolReturnRule(target: events.IRuleTarget, autoScalingGroup: autoscaling.IAutoScalingGroup): void {
+    new events.Rule(this, 'WarmPoolReturnRule', {
+      description: 'Instances of this Auto Scaling group that return to service from the warm pool',
+      eventPattern: {
+        source: ['aws.autoscaling'],
+        detailType: ['EC2 Instance Launch Successful'],
+        // AWS's sample of this event carries no Origin or Destination, while its warm-pool page describes them
+        // (docs/aws-behaviour.md): take the warm-pool returns, and the launches that name neither. The handler acts
+        // only on an instance it drained; the sweep also catches a return whose event never comes.
+        detail: {
+          AutoScalingGroupName: [autoScalingGroup.autoScalingGroupName],
+          Origin: ['WarmPool', { exists: false }],
+          Destination: ['AutoScalingGroup', { exists: false }],
         },
-        targets: [target],
-      });
-    }
+      },
+      targets: [target],
+    });
+  }
 
-    if (props.drainOnSpotInterruption ?? false) {
-      new events.Rule(this, 'SpotInterruptionRule', {
-        description: 'Spot interruption warnings; the handler ignores instances of other groups',
-        eventPattern: {
-          source: ['aws.ec2'],
-          detailType: ['EC2 Spot Instance Interruption Warning'],
-        },
-        targets: [target],
-      });
-    }
+  private createSpotInterruptionRule(target: events.IRuleTarget): void {
+    new events.Rule(this, 'SpotInterruptionRule', {
+      description: 'Spot interruption warnings; the handler ignores instances of other groups',
+      eventPattern: {
+        source: ['aws.ec2'],
+        detailType: ['EC2 Spot Instance Interruption Warning'],
+      },
+      targets: [target],
+    });
   }
 
   /**
