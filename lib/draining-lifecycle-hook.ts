@@ -17,7 +17,7 @@ import { drainHandlerStatements } from './drain-handler-policy';
 import { HandlerEnvironment as E, METRIC_DIMENSION, MetricName } from './handler-contract';
 import { acknowledgeNagFindings, type WildcardResource } from './nag-acknowledgements';
 import { StandaloneTaskPolicy } from './standalone-task-policy';
-import { type ResolvedTimes, validate, validateEnvironment, warnIfDrainTimeoutBelowSweepInterval } from './validation';
+import { type ResolvedTimes, validateEnvironment, validateProps, warnIfDrainTimeoutBelowSweepInterval } from './validation';
 
 /**
  * Properties of a {@link DrainingLifecycleHook}.
@@ -216,7 +216,7 @@ export class DrainingLifecycleHook extends Construct {
     this.autoScalingGroupName = props.autoScalingGroup.autoScalingGroupName;
 
     validateEnvironment(this, props);
-    validate(props, settings, settings.metricsNamespace);
+    validateProps(this, props, settings, settings.metricsNamespace);
     warnIfDrainTimeoutBelowSweepInterval(this, settings.drainTimeout, settings.sweepInterval);
 
     const hook = this.createHook(props, settings);

@@ -4,7 +4,9 @@ import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { Construct } from 'constructs';
 import { DrainingLifecycleHook, type DrainingLifecycleHookProps, DrainingLifecycleHookWarnings, StandaloneTaskPolicy } from '../../lib';
+import { DrainingLifecycleHookValidationError } from '../../lib/validation';
 import { CLUSTER_ARN, ENV, envOf, importedStack, importedStackWith } from './fixtures';
 
 describe('validation', () => {
@@ -167,5 +169,31 @@ describe('environment', () => {
     expect(() => new DrainingLifecycleHook(stack, 'DrainHook', {
       autoScalingGroup: group(stack), cluster: ecs.Cluster.fromClusterArn(stack, 'Cluster', arnParameter),
     })).not.toThrow();
+  });
+});
+
+describe('errors', () => {
+  test.each<[string, string, Partial<DrainingLifecycleHookProps>, RegExp]>([
+    ['a prop', CLUSTER_ARN, { heartbeatTimeout: Duration.seconds(10) }, /^heartbeatTimeout must be a whole number of seconds/],
+    ['the environment', 'arn:aws:ecs:us-east-1:123456789012:cluster/prod', {}, /^cluster must be in the stack's region/],
+  ])('%s: the error carries the path of the construct that failed, outside the message', (_, clusterArn, props, message) => {
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    const group = new Construct(stack, 'Group');
+    let error: unknown;
+    try {
+      new DrainingLifecycleHook(group, 'DrainHook', {
+        autoScalingGroup: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Asg', 'my-asg'),
+        cluster: ecs.Cluster.fromClusterArn(stack, 'Cluster', clusterArn),
+        ...props,
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(DrainingLifecycleHookValidationError);
+    const { constructPath, stack: trace } = error as DrainingLifecycleHookValidationError;
+    expect(constructPath).toBe('Stack/Group/DrainHook');
+    // The stack trace is what Node prints for an uncaught error, and so what `cdk synth` shows.
+    expect(trace).toMatch(/\nRelates to construct: Stack\/Group\/DrainHook$/);
+    expect((error as Error).message).toMatch(message);
   });
 });
