@@ -1,4 +1,4 @@
-import { Annotations, Duration, Stack, Token, TokenComparison } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -11,15 +11,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { addCoexistenceChecks } from './coexistence';
+import { allowDeadLetterQueueWriters } from './dead-letter-queue';
 import { DrainHandlerFunction } from './drain-handler-function';
 import { drainHandlerStatements } from './drain-handler-policy';
-import {
-  COMPLETION_MARGIN_SECONDS, HandlerEnvironment as E, MAX_HEARTBEATS, MAX_HEARTBEAT_TIMEOUT_SECONDS, MAX_LIFECYCLE_ACTION_SECONDS,
-  METRIC_DIMENSION, MIN_HEARTBEAT_ABOVE_SWEEP_SECONDS, MIN_HEARTBEAT_TIMEOUT_SECONDS, MIN_SWEEP_INTERVAL_SECONDS, MetricName,
-} from './handler-contract';
-import { acknowledgeNagFindings } from './nag-acknowledgements';
+import { HandlerEnvironment as E, METRIC_DIMENSION, MetricName } from './handler-contract';
+import { acknowledgeNagFindings, type WildcardResource } from './nag-acknowledgements';
 import { StandaloneTaskPolicy } from './standalone-task-policy';
-import { DrainingLifecycleHookWarnings } from './warnings';
+import { type ResolvedTimes, validateEnvironment, validateProps, warnIfDrainTimeoutBelowSweepInterval } from './validation';
 
 /**
  * Properties of a {@link DrainingLifecycleHook}.
@@ -159,12 +157,31 @@ export interface DrainingLifecycleHookProps {
 
 /** Default of {@link DrainingLifecycleHookProps.metricsNamespace}. */
 const DEFAULT_METRICS_NAMESPACE = 'EcsDrainingLifecycleHook';
-/** What the sweep needs on top of its interval to be sure to heartbeat in time. */
-const HEARTBEAT_MARGIN = Duration.seconds(MIN_HEARTBEAT_ABOVE_SWEEP_SECONDS);
-/** The longest Auto Scaling keeps a lifecycle action, heartbeats or not. */
-const MAX_LIFECYCLE_ACTION = Duration.seconds(MAX_LIFECYCLE_ACTION_SECONDS);
-/** What a drain needs after drainTimeout on top of 2 × sweepInterval: time to complete the action. */
-const COMPLETION_MARGIN = Duration.seconds(COMPLETION_MARGIN_SECONDS);
+
+/** The props with every default filled in. */
+interface Settings extends ResolvedTimes {
+  readonly drainTimeoutResult: autoscaling.DefaultResult;
+  readonly drainOnSpotInterruption: boolean;
+  readonly reactivateWarmPoolInstances: boolean;
+  readonly logRetention: logs.RetentionDays;
+  readonly metricsNamespace: string;
+}
+
+/** Each prop, or its documented default. */
+function withDefaults(props: DrainingLifecycleHookProps): Settings {
+  return {
+    drainTimeout: props.drainTimeout ?? Duration.hours(1),
+    heartbeatTimeout: props.heartbeatTimeout ?? Duration.minutes(10),
+    sweepInterval: props.sweepInterval ?? Duration.minutes(1),
+    drainTimeoutResult: props.drainTimeoutResult ?? autoscaling.DefaultResult.CONTINUE,
+    standaloneTaskPolicy: props.standaloneTaskPolicy ?? StandaloneTaskPolicy.WAIT,
+    standaloneTaskGracePeriod: props.standaloneTaskGracePeriod ?? Duration.minutes(5),
+    drainOnSpotInterruption: props.drainOnSpotInterruption ?? false,
+    reactivateWarmPoolInstances: props.reactivateWarmPoolInstances ?? true,
+    logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    metricsNamespace: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
+  };
+}
 
 /**
  * An Auto Scaling termination lifecycle hook that drains the instance's ECS container instance before it
@@ -194,54 +211,74 @@ export class DrainingLifecycleHook extends Construct {
   constructor(scope: Construct, id: string, props: DrainingLifecycleHookProps) {
     super(scope, id);
 
-    const drainTimeout = props.drainTimeout ?? Duration.hours(1);
-    const heartbeatTimeout = props.heartbeatTimeout ?? Duration.minutes(10);
-    const sweepInterval = props.sweepInterval ?? Duration.minutes(1);
-    const drainTimeoutResult = props.drainTimeoutResult ?? autoscaling.DefaultResult.CONTINUE;
-    const standaloneTaskPolicy = props.standaloneTaskPolicy ?? StandaloneTaskPolicy.WAIT;
-    const standaloneTaskGracePeriod = props.standaloneTaskGracePeriod ?? Duration.minutes(5);
-    this.metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
+    const settings = withDefaults(props);
+    this.metricsNamespace = settings.metricsNamespace;
     this.autoScalingGroupName = props.autoScalingGroup.autoScalingGroupName;
 
     validateEnvironment(this, props);
-    validate(props, { drainTimeout, heartbeatTimeout, sweepInterval, standaloneTaskGracePeriod, standaloneTaskPolicy },
-      this.metricsNamespace);
-    if (!drainTimeout.isUnresolved() && drainTimeout.toSeconds() < sweepInterval.toSeconds()) {
-      Annotations.of(this).addWarningV2(DrainingLifecycleHookWarnings.DRAIN_TIMEOUT_BELOW_SWEEP_INTERVAL, `drainTimeout (${drainTimeout.toHumanString()}) is shorter than `
-        + `sweepInterval (${sweepInterval.toHumanString()}): the handler checks the timeout only at a sweep or a task event, so a `
-        + 'drain whose tasks do not stop can run up to one sweepInterval past drainTimeout. Lower sweepInterval, or raise drainTimeout.');
-    }
+    validateProps(this, props, settings, settings.metricsNamespace);
+    warnIfDrainTimeoutBelowSweepInterval(this, settings.drainTimeout, settings.sweepInterval);
 
-    const hook = new autoscaling.LifecycleHook(this, 'Resource', {
-      autoScalingGroup: props.autoScalingGroup,
-      lifecycleTransition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
-      heartbeatTimeout,
-      defaultResult: drainTimeoutResult,
-      lifecycleHookName: props.lifecycleHookName,
-      // No notification target: Auto Scaling sends lifecycle events to EventBridge by itself.
-    });
+    const hook = this.createHook(props, settings);
     this.lifecycleHook = hook;
     this.lifecycleHookName = hook.lifecycleHookName;
     addCoexistenceChecks(this, props.autoScalingGroup, hook);
 
-    const deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      retentionPeriod: Duration.days(14),
-      enforceSSL: true,
-      ...(props.deadLetterQueueEncryptionKey
-        ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.deadLetterQueueEncryptionKey }
-        : { encryption: sqs.QueueEncryption.SQS_MANAGED }),
-    });
+    const deadLetterQueue = this.createDeadLetterQueue(props.deadLetterQueueEncryptionKey);
     this.deadLetterQueue = deadLetterQueue;
-
-    const logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-    });
+    const logGroup = this.createLogGroup(settings.logRetention);
     this.logGroup = logGroup;
 
-    const role = new iam.Role(this, 'ServiceRole', {
+    const role = this.createRole();
+    const wildcards = this.grantPermissions(role, logGroup, props, settings.standaloneTaskPolicy);
+    const fn = this.createFunction(role, logGroup, deadLetterQueue, this.renderEnvironment(props, settings));
+    this.handler = fn;
+    if (props.deadLetterQueueEncryptionKey) allowDeadLetterQueueWriters(this, props.deadLetterQueueEncryptionKey, role);
+    acknowledgeNagFindings({ policy: role.node.findChild('DefaultPolicy'), wildcards, fn, deadLetterQueue });
+
+    this.createRules(fn, deadLetterQueue, props, settings);
+  }
+
+  /** The termination lifecycle hook, the construct's primary resource. */
+  private createHook(props: DrainingLifecycleHookProps, settings: Settings): autoscaling.LifecycleHook {
+    return new autoscaling.LifecycleHook(this, 'Resource', {
+      autoScalingGroup: props.autoScalingGroup,
+      lifecycleTransition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
+      heartbeatTimeout: settings.heartbeatTimeout,
+      defaultResult: settings.drainTimeoutResult,
+      lifecycleHookName: props.lifecycleHookName,
+      // No notification target: Auto Scaling sends lifecycle events to EventBridge by itself.
+    });
+  }
+
+  /** Where the function (failed invocations) and the rules (undeliverable events) put what they could not handle. */
+  private createDeadLetterQueue(encryptionKey: kms.IKey | undefined): sqs.Queue {
+    return new sqs.Queue(this, 'DeadLetterQueue', {
+      retentionPeriod: Duration.days(14),
+      enforceSSL: true,
+      ...(encryptionKey
+        ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: encryptionKey }
+        : { encryption: sqs.QueueEncryption.SQS_MANAGED }),
+    });
+  }
+
+  private createLogGroup(retention: logs.RetentionDays): logs.LogGroup {
+    return new logs.LogGroup(this, 'LogGroup', { retention });
+  }
+
+  private createRole(): iam.Role {
+    return new iam.Role(this, 'ServiceRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Drains ECS container instances before Auto Scaling terminates them',
     });
+  }
+
+  /**
+   * Grants the role what the handler calls, one statement per intent (drain-handler-policy.ts), and returns the
+   * wildcard resources among them, for the cdk-nag acknowledgements.
+   */
+  private grantPermissions(role: iam.Role, logGroup: logs.LogGroup, props: DrainingLifecycleHookProps,
+    standaloneTaskPolicy: StandaloneTaskPolicy): readonly WildcardResource[] {
     // Logs go to the construct's own log group only (no AWSLambdaBasicExecutionRole with logs:* on every group).
     logGroup.grantWrite(role);
     const permissions = drainHandlerStatements({
@@ -250,8 +287,12 @@ export class DrainingLifecycleHook extends Construct {
       stopsStandaloneTasks: standaloneTaskPolicy === StandaloneTaskPolicy.STOP,
     });
     for (const statement of permissions.statements) role.addToPrincipalPolicy(statement);
+    return permissions.wildcards;
+  }
 
-    const fn = new DrainHandlerFunction(this, 'Handler', {
+  private createFunction(role: iam.IRole, logGroup: logs.ILogGroup, deadLetterQueue: sqs.IQueue,
+    environment: Record<string, string>): DrainHandlerFunction {
+    return new DrainHandlerFunction(this, 'Handler', {
       description: 'Drains ECS container instances before Auto Scaling terminates them (ecs-draining-lifecycle-hook)',
       role,
       logGroup,
@@ -266,97 +307,113 @@ export class DrainingLifecycleHook extends Construct {
       // Lambda retries a failed asynchronous invocation twice, then sends the event to the dead-letter queue.
       retryAttempts: 2,
       maxEventAge: Duration.hours(1),
-      environment: {
-        [E.CLUSTER_NAME]: props.cluster.clusterName,
-        [E.CLUSTER_ARN]: props.cluster.clusterArn,
-        [E.AUTO_SCALING_GROUP_NAME]: props.autoScalingGroup.autoScalingGroupName,
-        [E.LIFECYCLE_HOOK_NAME]: this.lifecycleHookName,
-        [E.DRAIN_TIMEOUT_SECONDS]: String(drainTimeout.toSeconds()),
-        [E.HEARTBEAT_TIMEOUT_SECONDS]: String(heartbeatTimeout.toSeconds()),
-        [E.SWEEP_INTERVAL_SECONDS]: String(sweepInterval.toSeconds()),
-        [E.DRAIN_TIMEOUT_RESULT]: drainTimeoutResult,
-        [E.STANDALONE_TASK_POLICY]: standaloneTaskPolicy,
-        [E.STANDALONE_TASK_GRACE_PERIOD_SECONDS]: String(standaloneTaskGracePeriod.toSeconds()),
-        [E.SPOT_INTERRUPTION_DRAINING]: String(props.drainOnSpotInterruption ?? false),
-        [E.WARM_POOL_REACTIVATION]: String(props.reactivateWarmPoolInstances ?? true),
-        [E.METRICS_NAMESPACE]: this.metricsNamespace,
-        // The SDK's standard retry mode backs off on throttling and 5xx; more attempts ride out ECS throttling
-        // when hundreds of instances drain at once. Past them the invocation fails and is retried.
-        AWS_RETRY_MODE: 'standard',
-        AWS_MAX_ATTEMPTS: '8',
-      },
+      environment,
     });
-    this.handler = fn;
-    if (props.deadLetterQueueEncryptionKey) allowDeadLetterQueueWriters(this, props.deadLetterQueueEncryptionKey, role);
-    acknowledgeNagFindings({ policy: role.node.findChild('DefaultPolicy'), wildcards: permissions.wildcards, fn, deadLetterQueue });
+  }
 
+  /** The handler's environment: its side of the construct–handler contract (handler-contract.ts). */
+  private renderEnvironment(props: DrainingLifecycleHookProps, settings: Settings): Record<string, string> {
+    return {
+      [E.CLUSTER_NAME]: props.cluster.clusterName,
+      [E.CLUSTER_ARN]: props.cluster.clusterArn,
+      [E.AUTO_SCALING_GROUP_NAME]: props.autoScalingGroup.autoScalingGroupName,
+      [E.LIFECYCLE_HOOK_NAME]: this.lifecycleHookName,
+      [E.DRAIN_TIMEOUT_SECONDS]: String(settings.drainTimeout.toSeconds()),
+      [E.HEARTBEAT_TIMEOUT_SECONDS]: String(settings.heartbeatTimeout.toSeconds()),
+      [E.SWEEP_INTERVAL_SECONDS]: String(settings.sweepInterval.toSeconds()),
+      [E.DRAIN_TIMEOUT_RESULT]: settings.drainTimeoutResult,
+      [E.STANDALONE_TASK_POLICY]: settings.standaloneTaskPolicy,
+      [E.STANDALONE_TASK_GRACE_PERIOD_SECONDS]: String(settings.standaloneTaskGracePeriod.toSeconds()),
+      [E.SPOT_INTERRUPTION_DRAINING]: String(settings.drainOnSpotInterruption),
+      [E.WARM_POOL_REACTIVATION]: String(settings.reactivateWarmPoolInstances),
+      [E.METRICS_NAMESPACE]: this.metricsNamespace,
+      // The SDK's standard retry mode backs off on throttling and 5xx; more attempts ride out ECS throttling
+      // when hundreds of instances drain at once. Past them the invocation fails and is retried.
+      AWS_RETRY_MODE: 'standard',
+      AWS_MAX_ATTEMPTS: '8',
+    };
+  }
+
+  /** The EventBridge rules that invoke the handler, all with the same target: its retries and dead-letter queue. */
+  private createRules(fn: lambda.IFunction, deadLetterQueue: sqs.IQueue, props: DrainingLifecycleHookProps, settings: Settings): void {
     const target = new targets.LambdaFunction(fn, {
       deadLetterQueue,
       retryAttempts: 20,
       maxEventAge: Duration.hours(1),
     });
+    this.createLifecycleActionRule(target, props.autoScalingGroup);
+    this.createTaskStoppedRule(target, props.cluster);
+    this.createSweepRule(target, settings.sweepInterval);
+    if (settings.reactivateWarmPoolInstances) this.createWarmPoolReturnRule(target, props.autoScalingGroup);
+    if (settings.drainOnSpotInterruption) this.createSpotInterruptionRule(target);
+  }
 
+  private createLifecycleActionRule(target: events.IRuleTarget, autoScalingGroup: autoscaling.IAutoScalingGroup): void {
     new events.Rule(this, 'LifecycleActionRule', {
       description: 'Termination lifecycle actions of this Auto Scaling group and hook',
       eventPattern: {
         source: ['aws.autoscaling'],
         detailType: ['EC2 Instance-terminate Lifecycle Action'],
         detail: {
-          AutoScalingGroupName: [props.autoScalingGroup.autoScalingGroupName],
+          AutoScalingGroupName: [autoScalingGroup.autoScalingGroupName],
           LifecycleHookName: [this.lifecycleHookName],
         },
       },
       targets: [target],
     });
+  }
 
+  private createTaskStoppedRule(target: events.IRuleTarget, cluster: ecs.ICluster): void {
     new events.Rule(this, 'TaskStoppedRule', {
       description: 'Tasks of this cluster that reached STOPPED: their instance may now be drained',
       eventPattern: {
         source: ['aws.ecs'],
         detailType: ['ECS Task State Change'],
         detail: {
-          clusterArn: [props.cluster.clusterArn],
+          clusterArn: [cluster.clusterArn],
           lastStatus: ['STOPPED'],
         },
       },
       targets: [target],
     });
+  }
 
+  private createSweepRule(target: events.IRuleTarget, sweepInterval: Duration): void {
     new events.Rule(this, 'SweepRule', {
       description: 'Safety sweep: re-checks instances of this Auto Scaling group waiting to terminate',
       schedule: events.Schedule.rate(sweepInterval),
       targets: [target],
     });
+  }
 
-    if (props.reactivateWarmPoolInstances ?? true) {
-      new events.Rule(this, 'WarmPoolReturnRule', {
-        description: 'Instances of this Auto Scaling group that return to service from the warm pool',
-        eventPattern: {
-          source: ['aws.autoscaling'],
-          detailType: ['EC2 Instance Launch Successful'],
-          // AWS's sample of this event carries no Origin or Destination, while its warm-pool page describes them
-          // (docs/aws-behaviour.md): take the warm-pool returns, and the launches that name neither. The handler acts
-          // only on an instance it drained; the sweep also catches a return whose event never comes.
-          detail: {
-            AutoScalingGroupName: [props.autoScalingGroup.autoScalingGroupName],
-            Origin: ['WarmPool', { exists: false }],
-            Destination: ['AutoScalingGroup', { exists: false }],
-          },
+  private createWarmPoolReturnRule(target: events.IRuleTarget, autoScalingGroup: autoscaling.IAutoScalingGroup): void {
+    new events.Rule(this, 'WarmPoolReturnRule', {
+      description: 'Instances of this Auto Scaling group that return to service from the warm pool',
+      eventPattern: {
+        source: ['aws.autoscaling'],
+        detailType: ['EC2 Instance Launch Successful'],
+        // AWS's sample of this event carries no Origin or Destination, while its warm-pool page describes them
+        // (docs/aws-behaviour.md): take the warm-pool returns, and the launches that name neither. The handler acts
+        // only on an instance it drained; the sweep also catches a return whose event never comes.
+        detail: {
+          AutoScalingGroupName: [autoScalingGroup.autoScalingGroupName],
+          Origin: ['WarmPool', { exists: false }],
+          Destination: ['AutoScalingGroup', { exists: false }],
         },
-        targets: [target],
-      });
-    }
+      },
+      targets: [target],
+    });
+  }
 
-    if (props.drainOnSpotInterruption ?? false) {
-      new events.Rule(this, 'SpotInterruptionRule', {
-        description: 'Spot interruption warnings; the handler ignores instances of other groups',
-        eventPattern: {
-          source: ['aws.ec2'],
-          detailType: ['EC2 Spot Instance Interruption Warning'],
-        },
-        targets: [target],
-      });
-    }
+  private createSpotInterruptionRule(target: events.IRuleTarget): void {
+    new events.Rule(this, 'SpotInterruptionRule', {
+      description: 'Spot interruption warnings; the handler ignores instances of other groups',
+      eventPattern: {
+        source: ['aws.ec2'],
+        detailType: ['EC2 Spot Instance Interruption Warning'],
+      },
+      targets: [target],
+    });
   }
 
   /**
@@ -451,163 +508,5 @@ export class DrainingLifecycleHook extends Construct {
    */
   public metricHandlerErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(MetricName.HANDLER_ERRORS, props);
-  }
-}
-
-/** What SendMessage to a KMS-encrypted queue needs on the key (Amazon SQS Developer Guide, key management). */
-const SQS_PRODUCER_KEY_ACTIONS = ['kms:GenerateDataKey', 'kms:Decrypt'];
-
-/**
- * Lets both writers of a KMS-encrypted dead-letter queue use its key: the handler's role (Lambda sends failed
- * asynchronous invocations with the function's role) and EventBridge (the rules' target dead-letter queue).
- */
-function allowDeadLetterQueueWriters(scope: Construct, key: kms.IKey, role: iam.IRole): void {
-  key.grant(role, ...SQS_PRODUCER_KEY_ACTIONS);
-  // Conditioned on this account's rules in this region, not on the rule ARNs themselves: the key policy would then
-  // reference the rules, the rules the queue, and the queue the key, a dependency cycle.
-  const stack = Stack.of(scope);
-  const { statementAdded } = key.addToResourcePolicy(new iam.PolicyStatement({
-    principals: [new iam.ServicePrincipal('events.amazonaws.com')],
-    actions: SQS_PRODUCER_KEY_ACTIONS,
-    resources: ['*'],
-    conditions: {
-      StringEquals: { 'aws:SourceAccount': stack.account },
-      ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'events', resource: 'rule', resourceName: '*' }) },
-    },
-  }));
-  if (!statementAdded) {
-    Annotations.of(scope).addWarningV2(DrainingLifecycleHookWarnings.DEAD_LETTER_QUEUE_KEY_POLICY, 'the key policy of deadLetterQueueEncryptionKey cannot be changed '
-      + 'from this app (an imported key): allow events.amazonaws.com kms:GenerateDataKey and kms:Decrypt in it, or EventBridge '
-      + 'cannot write undeliverable events to the dead-letter queue.');
-  }
-}
-
-/**
- * The group and the cluster must be in the stack's region and account: the handler's IAM ARNs are built in the
- * stack's environment, and EventBridge rules see only the events of their own region and account. Tokens (an
- * environment-agnostic stack, an ARN that is a token) cannot be compared, and pass.
- */
-function validateEnvironment(scope: Construct, props: DrainingLifecycleHookProps): void {
-  const stack = Stack.of(scope);
-  const resources = [['autoScalingGroup', props.autoScalingGroup], ['cluster', props.cluster]] as const;
-  for (const [name, resource] of resources) {
-    for (const dimension of ['region', 'account'] as const) {
-      if (Token.compareStrings(resource.env[dimension], stack[dimension]) === TokenComparison.DIFFERENT) {
-        throw new Error(`${name} must be in the stack's ${dimension} (${stack[dimension]}), got ${dimension} ${resource.env[dimension]}: `
-          + `the handler's permissions are built in the stack's ${dimension}, and EventBridge rules only see events of their own `
-          + `region and account. Add the construct to a stack in ${dimension} ${resource.env[dimension]}`);
-      }
-    }
-  }
-}
-
-interface ResolvedTimes {
-  readonly drainTimeout: Duration;
-  readonly heartbeatTimeout: Duration;
-  readonly sweepInterval: Duration;
-  readonly standaloneTaskGracePeriod: Duration;
-  readonly standaloneTaskPolicy: StandaloneTaskPolicy;
-}
-
-function describe(d: Duration): string {
-  return d.toHumanString();
-}
-
-const SECONDS = Duration.seconds(0).unitLabel();
-
-/**
- * Durations that are tokens: CloudFormation has no arithmetic, so a token can reach the lifecycle hook and the
- * handler's environment only in seconds. The sweep interval also sets the schedule and bounds the other durations,
- * so it must be known at synth time.
- */
-function validateTokens(t: ResolvedTimes): void {
-  if (t.sweepInterval.isUnresolved()) {
-    throw new Error(`sweepInterval must not be a token: it sets the sweep schedule and the handler's SWEEP_INTERVAL_SECONDS, and the `
-      + `other durations are checked against it. Give a whole number of minutes known at synth time, got ${describe(t.sweepInterval)}`);
-  }
-  const durations = [['drainTimeout', t.drainTimeout], ['heartbeatTimeout', t.heartbeatTimeout],
-    ['standaloneTaskGracePeriod', t.standaloneTaskGracePeriod]] as const;
-  for (const [name, d] of durations) {
-    if (d.isUnresolved() && d.unitLabel() !== SECONDS) {
-      throw new Error(`${name} must be given in seconds when it is a token, as Duration.seconds(token): CloudFormation cannot `
-        + `convert a token to seconds; got ${describe(d)}`);
-    }
-  }
-}
-
-/**
- * drainTimeout must end, and the action be completed, before Auto Scaling ends the lifecycle action by itself (after
- * 48 hours, or 100 heartbeat timeouts). The handler starts the drain clock when it first handles the instance: up to
- * one sweepInterval late if the lifecycle event was lost. It checks the timeout at the next sweep or task event: up
- * to one more sweepInterval. Completing the action takes the rest of the margin.
- */
-function validateDrainTimeoutLimit(drainTimeout: Duration, sweepInterval: Duration, heartbeatTimeout: Duration | undefined): void {
-  const drain = drainTimeout.toSeconds();
-  const margin = 2 * sweepInterval.toSeconds() + COMPLETION_MARGIN.toSeconds();
-  const byHeartbeats = heartbeatTimeout ? MAX_HEARTBEATS * heartbeatTimeout.toSeconds() : Infinity;
-  const limit = Math.min(MAX_LIFECYCLE_ACTION.toSeconds(), byHeartbeats);
-  if (drain + margin <= limit) return;
-  const limitName = heartbeatTimeout && byHeartbeats < MAX_LIFECYCLE_ACTION.toSeconds()
-    ? `100 × heartbeatTimeout (100 × ${describe(heartbeatTimeout)} = ${limit} seconds)`
-    : `48 hours (${limit} seconds)`;
-  const neededHeartbeat = Math.ceil((drain + margin) / MAX_HEARTBEATS);
-  const fix = drain + margin <= MAX_LIFECYCLE_ACTION.toSeconds() && neededHeartbeat <= 7200
-    ? `lower drainTimeout, or raise heartbeatTimeout to at least ${neededHeartbeat} seconds`
-    : 'lower drainTimeout or sweepInterval';
-  throw new Error(`drainTimeout (${describe(drainTimeout)}) + 2 × sweepInterval (${describe(sweepInterval)}) + 2 minutes must be at most `
-    + `${limitName}, after which Auto Scaling ends the lifecycle action: the drain clock may start one sweepInterval late and is `
-    + `checked once per sweepInterval; the highest allowed drainTimeout is ${limit - margin} seconds: ${fix}`);
-}
-
-function validate(props: DrainingLifecycleHookProps, t: ResolvedTimes, metricsNamespace: string): void {
-  validateTokens(t);
-  const resolved = (d: Duration) => !d.isUnresolved();
-  if (resolved(t.heartbeatTimeout)) {
-    const s = t.heartbeatTimeout.toSeconds({ integral: false });
-    if (s < MIN_HEARTBEAT_TIMEOUT_SECONDS || s > MAX_HEARTBEAT_TIMEOUT_SECONDS || !Number.isInteger(s)) {
-      throw new Error(`heartbeatTimeout must be a whole number of seconds between 30 seconds and 2 hours, got ${describe(t.heartbeatTimeout)}`);
-    }
-  }
-  if (resolved(t.sweepInterval)) {
-    const s = t.sweepInterval.toSeconds({ integral: false });
-    if (s < MIN_SWEEP_INTERVAL_SECONDS || s % 60 !== 0) {
-      throw new Error(`sweepInterval must be a whole number of minutes, at least 1 minute, got ${describe(t.sweepInterval)}`);
-    }
-  }
-  if (resolved(t.heartbeatTimeout) && resolved(t.sweepInterval)) {
-    const min = t.sweepInterval.plus(HEARTBEAT_MARGIN);
-    if (t.heartbeatTimeout.toSeconds() < min.toSeconds()) {
-      throw new Error(`heartbeatTimeout must be at least sweepInterval + 2 minutes (${min.toSeconds()} seconds), so a heartbeat is always sent before the lifecycle action expires; got ${describe(t.heartbeatTimeout)}`);
-    }
-  }
-  if (resolved(t.drainTimeout)) {
-    const s = t.drainTimeout.toSeconds({ integral: false });
-    if (s <= 0 || !Number.isInteger(s)) {
-      throw new Error(`drainTimeout must be a whole number of seconds, more than 0, got ${describe(t.drainTimeout)}`);
-    }
-  }
-  if (resolved(t.drainTimeout) && resolved(t.sweepInterval)) {
-    validateDrainTimeoutLimit(t.drainTimeout, t.sweepInterval, resolved(t.heartbeatTimeout) ? t.heartbeatTimeout : undefined);
-  }
-  if (props.standaloneTaskGracePeriod !== undefined && t.standaloneTaskPolicy !== StandaloneTaskPolicy.STOP) {
-    throw new Error(`standaloneTaskGracePeriod is only used with StandaloneTaskPolicy.STOP, but standaloneTaskPolicy is ${t.standaloneTaskPolicy}`);
-  }
-  if (t.standaloneTaskPolicy === StandaloneTaskPolicy.STOP && resolved(t.standaloneTaskGracePeriod) && resolved(t.drainTimeout)
-    && t.standaloneTaskGracePeriod.toSeconds() >= t.drainTimeout.toSeconds()) {
-    const given = props.standaloneTaskGracePeriod !== undefined
-      ? describe(t.standaloneTaskGracePeriod)
-      : `the default, ${describe(t.standaloneTaskGracePeriod)}`;
-    throw new Error(`standaloneTaskGracePeriod (${given}) must be shorter than drainTimeout (${describe(t.drainTimeout)}), or standalone tasks are never stopped`
-      + (props.standaloneTaskGracePeriod === undefined ? ': set a shorter standaloneTaskGracePeriod, or a longer drainTimeout' : ''));
-  }
-  const name = props.lifecycleHookName;
-  if (name !== undefined && !Token.isUnresolved(name) && !/^[A-Za-z0-9\-_/]{1,255}$/.test(name)) {
-    throw new Error(`lifecycleHookName must be 1 to 255 letters, digits, '-', '_' or '/', got '${name}'`);
-  }
-  if (!Token.isUnresolved(metricsNamespace) && !/^[^:$][^$]{0,254}$/.test(metricsNamespace)) {
-    throw new Error(`metricsNamespace must be 1 to 255 characters, not start with ':' and contain no '$', got '${metricsNamespace}'`);
-  }
-  if (!Token.isUnresolved(metricsNamespace) && metricsNamespace.startsWith('AWS/')) {
-    throw new Error(`metricsNamespace must not start with 'AWS/', which CloudWatch reserves for AWS services, got '${metricsNamespace}'`);
   }
 }

@@ -1,0 +1,43 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { DrainingLifecycleHook, type DrainingLifecycleHookProps } from '../../lib';
+
+/** What the construct's tests share: the stack environment, and the construct on an imported group and cluster. */
+
+export const ENV = { account: '123456789012', region: 'eu-west-1' };
+
+export const CLUSTER_ARN = 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod';
+/** Imported resources build their ARNs with the partition as a token. */
+export const arn = (rest: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, rest]] });
+
+/** A stack with an imported group and cluster: names and ARNs are plain strings, so assertions stay literal. */
+export function importedStack(props: Partial<DrainingLifecycleHookProps> = {}) {
+  const stack = new Stack(new App(), 'Test', { env: ENV });
+  const hook = new DrainingLifecycleHook(stack, 'DrainHook', {
+    autoScalingGroup: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Asg', 'my-asg'),
+    cluster: ecs.Cluster.fromClusterAttributes(stack, 'Cluster', {
+      clusterName: 'prod', vpc: ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-1', availabilityZones: ['eu-west-1a'] }),
+    }),
+    ...props,
+  });
+  return { stack, hook, template: Template.fromStack(stack) };
+}
+
+/** The construct on an imported group and cluster, in a given stack. */
+export function importedStackWith(stack: Stack, props: Partial<DrainingLifecycleHookProps> = {}): DrainingLifecycleHook {
+  return new DrainingLifecycleHook(stack, 'DrainHook', {
+    autoScalingGroup: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Asg', 'my-asg'),
+    cluster: ecs.Cluster.fromClusterArn(stack, 'Cluster', CLUSTER_ARN),
+    ...props,
+  });
+}
+
+/** The one function's environment variables. */
+export function envOf(template: Template): Record<string, unknown> {
+  const fns = template.findResources('AWS::Lambda::Function');
+  expect(Object.keys(fns)).toHaveLength(1);
+  return Object.values(fns)[0].Properties.Environment.Variables;
+}
