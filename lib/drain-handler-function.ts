@@ -10,13 +10,18 @@ import type { Construct } from 'constructs';
  * Internal: not exported from lib/index.ts.
  */
 export class DrainHandlerFunction extends lambda.Function {
+  /**
+   * The newest Node.js runtime: it ships AWS SDK v3, which the bundle keeps external. scripts/bundle-handler.js
+   * targets the same Node.js version.
+   */
+  static readonly RUNTIME = lambda.Runtime.NODEJS_24_X;
+
   constructor(scope: Construct, id: string, props: Omit<lambda.FunctionProps, 'code' | 'handler' | 'runtime'>) {
     super(scope, id, {
       ...props,
       code: lambda.Code.fromAsset(DrainHandlerFunction.assetPath()),
       handler: 'index.handler',
-      // The newest Node.js runtime: it ships AWS SDK v3, which the bundle keeps external.
-      runtime: lambda.Runtime.NODEJS_24_X,
+      runtime: DrainHandlerFunction.RUNTIME,
     });
   }
 

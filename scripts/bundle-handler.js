@@ -12,6 +12,12 @@ const fs = require('fs');
 const esbuild = require('esbuild');
 
 const root = path.join(__dirname, '..');
+// The Lambda runtime the construct deploys the handler on (compiled by `npm run compile`, which runs first), so the
+// bundle's syntax target always matches it: nodejs24.x -> node24.
+const { DrainHandlerFunction } = require(path.join(root, 'lib', 'drain-handler-function.js'));
+const runtime = DrainHandlerFunction.RUNTIME.name;
+const nodeMajor = /^nodejs(\d+)\.x$/.exec(runtime)?.[1];
+if (!nodeMajor) throw new Error(`the handler's runtime ${runtime} is not a Node.js runtime`);
 const outdir = path.join(root, 'assets', 'drain-handler');
 fs.rmSync(outdir, { recursive: true, force: true });
 
@@ -20,7 +26,7 @@ esbuild.buildSync({
   outfile: path.join(outdir, 'index.js'),
   bundle: true,
   platform: 'node',
-  target: 'node22',
+  target: `node${nodeMajor}`,
   format: 'cjs',
   external: ['@aws-sdk/*'],
   minify: false,
@@ -29,4 +35,4 @@ esbuild.buildSync({
   logLevel: 'warning',
 });
 const size = fs.statSync(path.join(outdir, 'index.js')).size;
-console.log(`bundled the drain handler: assets/drain-handler/index.js (${(size / 1024).toFixed(1)} KiB)`);
+console.log(`bundled the drain handler for ${runtime}: assets/drain-handler/index.js (${(size / 1024).toFixed(1)} KiB)`);
