@@ -3,10 +3,10 @@
  * event bus (rule routing, async retries, dead letters, schedules, delivery faults), with a probe handler.
  */
 import * as path from 'path';
-import { VirtualClock } from './clock';
-import { type AsyncInvokeConfig, EventBus, type Rule } from './event-bus';
-import { type FaultOptions, Rng } from './faults';
-import { LambdaHost, type LambdaHostOptions } from './lambda-host';
+import { VirtualClock } from '../../emulator/clock';
+import { type AsyncInvokeConfig, EventBus, type Rule } from '../../emulator/event-bus';
+import { type FaultOptions, Rng } from '../../emulator/faults';
+import { LambdaHost, type LambdaHostOptions } from '../../emulator/lambda-host';
 
 jest.setTimeout(30_000);
 

@@ -20,9 +20,9 @@ import {
   StopTaskCommand,
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
-import { AwsServer } from './aws-server';
-import { ManualClock, VirtualClock } from './clock';
-import { World } from './world';
+import { AwsServer } from '../../emulator/aws-server';
+import { ManualClock, VirtualClock } from '../../emulator/clock';
+import { World } from '../../emulator/world';
 
 const credentials = { accessKeyId: 'AKIDEMULATOR', secretAccessKey: 'secret' };
 let clock: VirtualClock;

@@ -9,9 +9,9 @@
  */
 import { classifyEvent } from '../../lambda/events';
 import { ASG, CLUSTER_ARN, HOOK, config } from '../lambda/fixtures';
-import { ManualClock } from './clock';
-import { type SampleEventName, type ShapeDifference, describeDifference, jsonType, sampleEvent, shapeDifferences } from './sample-events';
-import { World } from './world';
+import { ManualClock } from '../../emulator/clock';
+import { type SampleEventName, type ShapeDifference, describeDifference, jsonType, sampleEvent, shapeDifferences } from '../../emulator/sample-events';
+import { World } from '../../emulator/world';
 
 interface Allowed {
   readonly path: string;

@@ -31,11 +31,11 @@ import {
 import { Duration } from 'aws-cdk-lib';
 import { StandaloneTaskPolicy } from '../../lib';
 import { HANDLER_API_CALLS } from '../../lib/handler-api-calls';
-import { AwsServer, type WireExchange } from './aws-server';
-import { ManualClock } from './clock';
-import { Emulator } from './emulator';
-import { type CheckedExchange, type Service, type ServiceModel, checkExchange, locateModels } from './service-model';
-import { World } from './world';
+import { AwsServer, type WireExchange } from '../../emulator/aws-server';
+import { ManualClock } from '../../emulator/clock';
+import { Emulator } from '../../emulator/emulator';
+import { type CheckedExchange, type Service, type ServiceModel, checkExchange, locateModels } from '../../emulator/service-model';
+import { World } from '../../emulator/world';
 
 jest.setTimeout(180_000);
 

@@ -62,7 +62,7 @@ interface Worker {
   current?: Invocation;
 }
 
-const repoRoot = path.join(__dirname, '..', '..');
+const repoRoot = path.join(__dirname, '..');
 
 export class LambdaHost {
   readonly invocations: Invocation[] = [];

@@ -1,5 +1,5 @@
 /**
- * AWS's documented sample events (test/emulator/fixtures/events/, sources in SOURCES.md there), and a comparison of
+ * AWS's documented sample events (emulator/fixtures/events/, sources in SOURCES.md there), and a comparison of
  * an event's shape with a sample's: the keys and JSON types, recursively, not the values.
  */
 import { readFileSync } from 'fs';

@@ -12,7 +12,7 @@ import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { AssetManifestArtifact, type CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { DrainingLifecycleHook, type DrainingLifecycleHookProps } from '../../lib';
+import { DrainingLifecycleHook, type DrainingLifecycleHookProps } from '../lib';
 import { type ApiCall, AwsServer } from './aws-server';
 import { VirtualClock } from './clock';
 import { type AsyncInvokeConfig, DEFAULT_ASYNC_CONFIG, EventBus, type Rule, parseRate } from './event-bus';
