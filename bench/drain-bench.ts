@@ -8,7 +8,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Duration } from 'aws-cdk-lib';
-import { Emulator, type EmulatorOptions } from '../emulator/emulator';
+import { Emulator, type EmulatorOptions } from '../emulator';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;

@@ -1,15 +1,25 @@
 /**
- * The wire-level AWS emulator for end-to-end tests and benchmarks: ECS (awsJson1_1) and Auto Scaling (awsQuery) on
- * one local HTTP server, a world model on a virtual clock, EventBridge rules from the synthesized template, and a
- * Lambda host that runs the bundled handler in child processes.
+ * The wire-level AWS emulator for end-to-end tests, the simulation and the benchmark: ECS (awsJson1_1) and Auto
+ * Scaling (awsQuery) on one local HTTP server, a world model on a virtual clock, EventBridge rules from the synthesized
+ * template, and a Lambda host that runs the bundled handler in child processes.
+ *
+ * Import from here (`import { Emulator } from '../emulator'`), not from the module files. Not part of the npm package.
  */
-export { AwsServer, type ApiCall, summarize } from './aws-server';
-export { VirtualClock } from './clock';
+
+// The harness: synthesize the construct, run the bundled handler against the emulated AWS on one clock.
 export { type DrainScenario, type DrainScenarioResult, Emulator, type EmulatorOptions, runDrainScenario, type HookProps, type SynthesizedDrainStack, type TimelineEntry, functionAssetDir, synthDrainStack } from './emulator';
+
+// The emulated AWS: world model, APIs on the wire, EventBridge, Lambda, time and faults.
+export { ACCOUNT, REGION, type AddInstanceOptions, type InstanceOutcome, World } from './world';
+export { AwsServer, type ApiCall, type WireExchange, summarize } from './aws-server';
+export { ApiError, AutoScalingApi, EcsApi } from './protocols';
 export { ASYNC_RETRY_DELAYS_MS, type AsyncInvokeConfig, type DeadLetter, type Delivery, EventBus, type Rule, parseRate } from './event-bus';
 export { InvalidEventPatternError, matchesPattern } from './event-pattern';
-export { type FaultOptions, Rng, TokenBucket } from './faults';
 export { type Invocation, LambdaHost, type LambdaHostOptions } from './lambda-host';
-export { ApiError, AutoScalingApi, EcsApi } from './protocols';
+export { ManualClock, VirtualClock } from './clock';
+export { type FaultOptions, Rng, TokenBucket } from './faults';
 export { resolve, resourcesOfType } from './template';
-export { ACCOUNT, REGION, type AddInstanceOptions, type InstanceOutcome, World } from './world';
+
+// Fidelity checks: the emulator against AWS's documented sample events and AWS's own service models.
+export { type SampleEventName, type ShapeDifference, describeDifference, jsonType, sampleEvent, shapeDifferences } from './sample-events';
+export { type CheckedExchange, type Service, type ServiceModel, checkExchange, locateModels } from './service-model';

@@ -2,7 +2,7 @@
  * `npm run simulate`: a small scale-in on the local emulator, with the real synthesized construct and the real
  * bundled handler, printed as a timeline. No AWS account needed.
  */
-import { Emulator } from '../emulator/emulator';
+import { Emulator } from '../emulator';
 
 const SECOND = 1000;
 

@@ -1,5 +1,4 @@
-import type { Emulator, EmulatorOptions } from '../../emulator/emulator';
-import type { InstanceOutcome } from '../../emulator/world';
+import type { Emulator, EmulatorOptions, InstanceOutcome } from '../../emulator';
 
 /**
  * The three properties every drain scenario must show: no premature termination (no task was still running when
@@ -24,7 +23,7 @@ export function expectNoTokenLogged(emu: Emulator): void {
 
 /** Starts an emulator, runs `body`, always stops it (server, child processes, timers). */
 export async function withEmulator<T>(options: EmulatorOptions, body: (emu: Emulator) => Promise<T>): Promise<T> {
-  const { Emulator } = await import('../../emulator/emulator');
+  const { Emulator } = await import('../../emulator');
   const emu = await Emulator.start(options);
   try {
     return await body(emu);

@@ -2,7 +2,7 @@
  * End-to-end drains: the synthesized construct's rules and the bundled handler, on the wire-level emulator.
  */
 import { Duration } from 'aws-cdk-lib';
-import { runDrainScenario } from '../../emulator/emulator';
+import { runDrainScenario } from '../../emulator';
 import { MINUTE, SECOND, expectCleanDrains, expectNoTokenLogged, withEmulator, within } from './assertions';
 
 jest.setTimeout(120_000);

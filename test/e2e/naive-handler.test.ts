@@ -5,7 +5,7 @@
  */
 import * as path from 'path';
 import { Duration } from 'aws-cdk-lib';
-import type { Emulator } from '../../emulator/emulator';
+import type { Emulator } from '../../emulator';
 import { MINUTE, SECOND, expectCleanDrains, withEmulator, within } from './assertions';
 
 jest.setTimeout(120_000);

@@ -2,7 +2,7 @@
  * EventBridge pattern matching, rule by rule, against the examples of the EventBridge user guide
  * (eb-create-pattern.html, eb-create-pattern-operators.html).
  */
-import { InvalidEventPatternError, matchesPattern } from '../../emulator/event-pattern';
+import { InvalidEventPatternError, matchesPattern } from '../../emulator';
 
 const ec2Event = {
   'version': '0',

@@ -3,10 +3,7 @@
  * event bus (rule routing, async retries, dead letters, schedules, delivery faults), with a probe handler.
  */
 import * as path from 'path';
-import { VirtualClock } from '../../emulator/clock';
-import { type AsyncInvokeConfig, EventBus, type Rule } from '../../emulator/event-bus';
-import { type FaultOptions, Rng } from '../../emulator/faults';
-import { LambdaHost, type LambdaHostOptions } from '../../emulator/lambda-host';
+import { type AsyncInvokeConfig, EventBus, type FaultOptions, LambdaHost, type LambdaHostOptions, Rng, type Rule, VirtualClock } from '../../emulator';
 
 jest.setTimeout(30_000);
 

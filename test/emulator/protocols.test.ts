@@ -20,9 +20,7 @@ import {
   StopTaskCommand,
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
-import { AwsServer } from '../../emulator/aws-server';
-import { ManualClock, VirtualClock } from '../../emulator/clock';
-import { World } from '../../emulator/world';
+import { AwsServer, ManualClock, VirtualClock, World } from '../../emulator';
 
 const credentials = { accessKeyId: 'AKIDEMULATOR', secretAccessKey: 'secret' };
 let clock: VirtualClock;

@@ -7,11 +7,9 @@
  *     a listed adaptation says otherwise) as the right trigger kind.
  * docs/aws-behaviour.md has the facts behind each allowance.
  */
+import { ManualClock, type SampleEventName, type ShapeDifference, World, describeDifference, jsonType, sampleEvent, shapeDifferences } from '../../emulator';
 import { classifyEvent } from '../../lambda/events';
 import { ASG, CLUSTER_ARN, HOOK, config } from '../lambda/fixtures';
-import { ManualClock } from '../../emulator/clock';
-import { type SampleEventName, type ShapeDifference, describeDifference, jsonType, sampleEvent, shapeDifferences } from '../../emulator/sample-events';
-import { World } from '../../emulator/world';
 
 interface Allowed {
   readonly path: string;

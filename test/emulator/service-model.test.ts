@@ -29,13 +29,9 @@ import {
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
 import { Duration } from 'aws-cdk-lib';
+import { AwsServer, type CheckedExchange, Emulator, ManualClock, type Service, type ServiceModel, type WireExchange, World, checkExchange, locateModels } from '../../emulator';
 import { StandaloneTaskPolicy } from '../../lib';
 import { HANDLER_API_CALLS } from '../../lib/handler-api-calls';
-import { AwsServer, type WireExchange } from '../../emulator/aws-server';
-import { ManualClock } from '../../emulator/clock';
-import { Emulator } from '../../emulator/emulator';
-import { type CheckedExchange, type Service, type ServiceModel, checkExchange, locateModels } from '../../emulator/service-model';
-import { World } from '../../emulator/world';
 
 jest.setTimeout(180_000);
 

@@ -8,9 +8,9 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { resolve } from '../../emulator';
 import { DrainingLifecycleHook, StandaloneTaskPolicy } from '../../lib';
 import { ApiCallScope, ApiCallUse, HANDLER_API_CALLS, type HandlerApiCall, iamActionOf } from '../../lib/handler-api-calls';
-import { resolve } from '../../emulator/template';
 
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
