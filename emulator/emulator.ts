@@ -19,7 +19,7 @@ import { type AsyncInvokeConfig, DEFAULT_ASYNC_CONFIG, EventBus, type Rule, pars
 import { type FaultOptions, Rng } from './faults';
 import { type Invocation, LambdaHost } from './lambda-host';
 import { resolve, resourcesOfType } from './template';
-import { ACCOUNT, type AddInstanceOptions, REGION, type InstanceOutcome, World } from './world';
+import { ACCOUNT, type AddInstanceOptions, REGION, type TerminationOutcome, World } from './world';
 
 export type HookProps = Omit<DrainingLifecycleHookProps, 'autoScalingGroup' | 'cluster'>;
 
@@ -221,12 +221,12 @@ export class Emulator {
   }
 
   /** Waits until every given instance has left (terminated or moved to the warm pool). */
-  async waitForOutcomes(instanceIds: readonly string[], limitMs: number): Promise<InstanceOutcome[]> {
+  async waitForOutcomes(instanceIds: readonly string[], limitMs: number): Promise<TerminationOutcome[]> {
     await this.waitFor(() => instanceIds.every((id) => this.outcomeOf(id)), limitMs, `${instanceIds.length} instance(s) to end`);
     return instanceIds.map((id) => this.outcomeOf(id)!);
   }
 
-  outcomeOf(instanceId: string): InstanceOutcome | undefined {
+  outcomeOf(instanceId: string): TerminationOutcome | undefined {
     return this.world.outcomeOf(instanceId);
   }
 
@@ -319,7 +319,7 @@ export interface DrainScenario extends EmulatorOptions {
 
 export interface DrainScenarioResult {
   readonly instanceIds: string[];
-  readonly outcomes: InstanceOutcome[];
+  readonly outcomes: TerminationOutcome[];
   readonly calls: ApiCall[];
   readonly invocations: Invocation[];
   readonly logLines: string[];

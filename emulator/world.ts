@@ -65,7 +65,7 @@ export interface Hook {
 }
 
 /** What happened to a terminating instance, recorded the moment its lifecycle ended. */
-export interface InstanceOutcome {
+export interface TerminationOutcome {
   readonly instanceId: string;
   readonly endedAt: number;
   /** completed: by CompleteLifecycleAction; expired: the heartbeat timeout or global timeout ran out. */
@@ -78,7 +78,8 @@ export interface InstanceOutcome {
   readonly lastTaskStoppedAt?: number;
 }
 
-export interface GroupInstance {
+/** An instance of the emulated group or its warm pool, with its lifecycle state and pending lifecycle actions. */
+export interface GroupMember {
   readonly instanceId: string;
   lifecycleState: string;
   readonly actions: Map<string, LifecycleAction>;
@@ -130,9 +131,9 @@ export class World {
   readonly groupName = 'prod-capacity';
   readonly containerInstances = new Map<string, EmuContainerInstance>();
   readonly tasks = new Map<string, EmuTask>();
-  readonly group = new Map<string, GroupInstance>();
+  readonly group = new Map<string, GroupMember>();
   readonly hooks: Hook[] = [];
-  readonly outcomes: InstanceOutcome[] = [];
+  readonly outcomes: TerminationOutcome[] = [];
   /** The group's scaling activities, oldest first (DescribeScalingActivities answers newest first). */
   readonly activities: ScalingActivity[] = [];
   /** Every lifecycle action token issued (tests check that none is ever logged). */
@@ -147,12 +148,12 @@ export class World {
   deletedAfterMs = 30_000;
   private seq = 0;
   private sink: EventSink = () => undefined;
-  private outcomeSink: (o: InstanceOutcome) => void = () => undefined;
+  private outcomeSink: (o: TerminationOutcome) => void = () => undefined;
 
   constructor(readonly clock: VirtualClock) {}
 
   onEvent(sink: EventSink): void { this.sink = sink; }
-  onOutcome(sink: (o: InstanceOutcome) => void): void { this.outcomeSink = sink; }
+  onOutcome(sink: (o: TerminationOutcome) => void): void { this.outcomeSink = sink; }
 
   private id(width: number): string {
     this.seq += 1;
@@ -226,7 +227,7 @@ export class World {
     return [...this.containerInstances.values()].find((ci) => ci.ec2InstanceId === instanceId);
   }
 
-  outcomeOf(instanceId: string): InstanceOutcome | undefined {
+  outcomeOf(instanceId: string): TerminationOutcome | undefined {
     return this.outcomes.find((o) => o.instanceId === instanceId);
   }
 
@@ -354,14 +355,14 @@ export class World {
   }
 
   /** The scaling activity of a termination: MidLifecycleAction while its hooks wait, Successful once it ends. */
-  private startActivity(member: GroupInstance, description: string, now: number): void {
+  private startActivity(member: GroupMember, description: string, now: number): void {
     this.activities.push({
       activityId: this.uuid('activity'), instanceId: member.instanceId, description, startTime: now, statusCode: 'MidLifecycleAction',
       cause: `At ${eventTime(now)} an instance was taken out of service in response to a user request, shrinking the capacity.`,
     });
   }
 
-  private armExpiry(member: GroupInstance, action: LifecycleAction, hook: Hook): void {
+  private armExpiry(member: GroupMember, action: LifecycleAction, hook: Hook): void {
     this.clock.cancel(action.timer);
     action.timer = this.clock.after(Math.min(action.expiresAt, action.deadline) - this.clock.now(), () => {
       if (member.actions.get(hook.name) !== action) return;
@@ -392,7 +393,7 @@ export class World {
     return true;
   }
 
-  private finishIfDone(member: GroupInstance, how: 'completed' | 'expired', result: string): void {
+  private finishIfDone(member: GroupMember, how: 'completed' | 'expired', result: string): void {
     if (member.actions.size > 0 && result !== 'ABANDON') return;
     for (const a of member.actions.values()) this.clock.cancel(a.timer);
     member.actions.clear();
@@ -400,10 +401,10 @@ export class World {
   }
 
   /** The instance leaves service: terminated, or stopped into the warm pool. Records what was cut off. */
-  private end(member: GroupInstance, how: 'completed' | 'expired', result: string): void {
+  private end(member: GroupMember, how: 'completed' | 'expired', result: string): void {
     const ci = this.containerInstanceOf(member.instanceId);
     const notStopped = ci ? this.tasksOn(ci.arn).filter((t) => !hasStopped(t)) : [];
-    const outcome: InstanceOutcome = {
+    const outcome: TerminationOutcome = {
       instanceId: member.instanceId, endedAt: this.clock.now(), how, result, tasksNotStopped: notStopped.length,
       destination: member.destination, ...(member.lastTaskStoppedAt !== undefined ? { lastTaskStoppedAt: member.lastTaskStoppedAt } : {}),
     };

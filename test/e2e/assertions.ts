@@ -1,10 +1,10 @@
-import type { Emulator, EmulatorOptions, InstanceOutcome } from '../../emulator';
+import type { Emulator, EmulatorOptions, TerminationOutcome } from '../../emulator';
 
 /**
  * The three properties every drain scenario must show: no premature termination (no task was still running when
  * the instance ended), no expired lifecycle action, and completion within `boundMs` of the last task stopping.
  */
-export function expectCleanDrains(outcomes: readonly InstanceOutcome[], boundMs: number): void {
+export function expectCleanDrains(outcomes: readonly TerminationOutcome[], boundMs: number): void {
   for (const o of outcomes) {
     expect({ instanceId: o.instanceId, tasksNotStopped: o.tasksNotStopped }).toEqual({ instanceId: o.instanceId, tasksNotStopped: 0 });
     expect({ instanceId: o.instanceId, how: o.how }).toEqual({ instanceId: o.instanceId, how: 'completed' });
