@@ -1,6 +1,7 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
+  // Suites live in test/ only; emulator/ is the emulator itself (its tests are in test/emulator/).
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {

@@ -29,7 +29,7 @@ test('the tarball holds the compiled lib, its types and the bundled handler, and
     'lib/index.js', 'lib/index.d.ts', 'lib/draining-lifecycle-hook.js', 'lib/draining-lifecycle-hook.d.ts',
     'assets/drain-handler/index.js', 'README.md', 'LICENSE', 'package.json',
   ]));
-  expect(files.filter((f) => /^(lambda|test|examples|bench|scripts)\/|\.ts$/.test(f) && !f.endsWith('.d.ts'))).toEqual([]);
+  expect(files.filter((f) => /^(lambda|emulator|test|examples|bench|scripts)\/|\.ts$/.test(f) && !f.endsWith('.d.ts'))).toEqual([]);
 });
 
 test('a consumer project synthesizes from the tarball without esbuild', () => {
