@@ -1,5 +1,5 @@
 /**
- * The emulator's events against AWS's documented samples (fixtures/events/, sources in SOURCES.md there):
+ * The emulator's events against AWS's documented samples (emulator/fixtures/events/, sources in SOURCES.md there):
  * (1) every event World emits has the sample's envelope keys and the sample's detail keys, recursively, with the same
  *     JSON types; each difference that is allowed is listed below with its reason, and a listed difference that no
  *     longer occurs fails too, so the list stays exact;
