@@ -172,7 +172,6 @@ export class EventBus {
     }
   }
 
-
   /** Invokes the function directly with any payload (as a misconfigured rule or a test would). */
   inject(event: Record<string, unknown>): void {
     this.track(this.invokeWithRetries(event, 0, this.clock.now()));

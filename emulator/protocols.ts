@@ -145,9 +145,7 @@ export class EcsApi {
     const failures = [];
     for (const ref of refs) {
       const ci = this.ci(ref);
-      if (!ci) failures.push({ arn: ref, reason: 'MISSING' });
-      else if (ci.status === 'INACTIVE' || ci.status === 'REGISTERING') failures.push({ arn: ci.arn, reason: 'INVALID_STATUS', detail: `Container instance is ${ci.status}` });
-      else { this.world.setStatus(ci, input.status); updated.push(this.describeCi(ci)); }
+      if (!ci) {failures.push({ arn: ref, reason: 'MISSING' });} else if (ci.status === 'INACTIVE' || ci.status === 'REGISTERING') {failures.push({ arn: ci.arn, reason: 'INVALID_STATUS', detail: `Container instance is ${ci.status}` });} else { this.world.setStatus(ci, input.status); updated.push(this.describeCi(ci)); }
     }
     return { containerInstances: updated, failures };
   }

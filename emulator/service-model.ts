@@ -152,7 +152,9 @@ export const COMMON_ERRORS: Readonly<Record<Service, readonly CommonError[]>> = 
 type TimestampFormat = 'epoch-seconds' | 'iso8601';
 
 /** Checks a decoded value against a shape: members, types, enums, required members, limits, patterns. */
-export function checkShape(model: ServiceModel, shapeName: string, value: unknown, at: string, timestamps: TimestampFormat, problems: string[]): void {
+export function checkShape(
+  model: ServiceModel, shapeName: string, value: unknown, at: string, timestamps: TimestampFormat, problems: string[],
+): void {
   const shape = model.shapes[shapeName];
   if (!shape) {
     problems.push(`${at}: shape ${shapeName} is not in the model`);
@@ -262,7 +264,9 @@ function describe(value: unknown): string {
 // ------------------------------------------------------------------------------------------------ awsQuery decoding
 
 /** Parses awsQuery form parameters into a value of the input shape; names the shape does not have are problems. */
-export function decodeQuery(model: ServiceModel, shapeName: string, entries: ReadonlyArray<readonly [string[], string]>, at: string, problems: string[]): unknown {
+export function decodeQuery(
+  model: ServiceModel, shapeName: string, entries: ReadonlyArray<readonly [string[], string]>, at: string, problems: string[],
+): unknown {
   const shape = model.shapes[shapeName];
   if (!shape) {
     problems.push(`${at}: shape ${shapeName} is not in the model`);
@@ -521,7 +525,9 @@ function declaredErrors(model: ServiceModel, op: Operation): Map<string, Shape &
 }
 
 /** Checks an error code and status against the operation's declared errors and the common ones. */
-function checkErrorCode(model: ServiceModel, service: Service, op: Operation, code: string, status: number, problems: string[], label: string): Shape | undefined {
+function checkErrorCode(
+  model: ServiceModel, service: Service, op: Operation, code: string, status: number, problems: string[], label: string,
+): Shape | undefined {
   const declared = declaredErrors(model, op).get(code);
   if (declared) {
     const expected = declared.error?.httpStatusCode ?? (declared.fault ? 500 : 400);
@@ -621,8 +627,7 @@ function checkQuery(model: ServiceModel, ex: WireExchange, options: CheckOptions
       const results = child(root, wrapper);
       // botocore's query parser looks the result wrapper up by name, and fails (KeyError) when it is absent, even for
       // an output shape without members.
-      if (results.length !== 1) problems.push(`${label} response: $: expected one <${wrapper}> (the output's resultWrapper), got ${results.length}`);
-      else {
+      if (results.length !== 1) {problems.push(`${label} response: $: expected one <${wrapper}> (the output's resultWrapper), got ${results.length}`);} else {
         output = decodeXml(model, op.output.shape, results[0], `${label} response: $`, problems);
         if (output !== undefined) checkShape(model, op.output.shape, output, `${label} response: $`, 'iso8601', problems);
       }

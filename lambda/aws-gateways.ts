@@ -126,7 +126,8 @@ export class SdkEcsGateway implements EcsGateway {
   async describeContainerInstances(arns: readonly string[]): Promise<ContainerInstanceState[]> {
     const out: ContainerInstanceState[] = [];
     for (const batch of chunk(arns, DESCRIBE_BATCH)) {
-      const res = await this.send(new DescribeContainerInstancesCommand({ cluster: this.cluster, containerInstances: batch }), (c) => this.client.send(c));
+      const res = await this.send(new DescribeContainerInstancesCommand({ cluster: this.cluster, containerInstances: batch }),
+        (c) => this.client.send(c));
       for (const ci of res.containerInstances ?? []) {
         const state = toInstanceState(ci);
         if (state) out.push(state);

@@ -2,7 +2,7 @@
  * Structured JSON logs and CloudWatch metrics in the Embedded Metric Format (EMF), written straight to stdout so
  * that Lambda passes each line to CloudWatch Logs unchanged.
  */
-import { METRIC_DIMENSION, MetricName, metricUnit } from '../lib/handler-contract';
+import { METRIC_DIMENSION, type MetricName, metricUnit } from '../lib/handler-contract';
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 export type LogFields = Record<string, unknown>;

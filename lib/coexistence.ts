@@ -4,7 +4,6 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { Construct, IConstruct } from 'constructs';
 import { DrainingLifecycleHookWarnings } from './warnings';
 
-
 const TERMINATING = 'autoscaling:EC2_INSTANCE_TERMINATING';
 
 /**

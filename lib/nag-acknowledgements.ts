@@ -36,7 +36,7 @@ export interface WildcardResource {
 export function flattenForNag(value: unknown): string {
   if (value === undefined) return '';
   if (typeof value === 'string') return value.replace(/\$\{/g, '<').replace(/}/g, '>');
-  const v = value as Record<string, any>;
+  const v = value as Record<string, unknown> & { 'Fn::Join'?: [string, unknown[]]; 'Fn::GetAtt'?: [unknown, unknown] };
   if (v['Fn::Join']) return (v['Fn::Join'][1] as unknown[]).map(flattenForNag).join(v['Fn::Join'][0]);
   if (v['Fn::Sub']) return flattenForNag(v['Fn::Sub']);
   if (v['Fn::GetAtt']) return `<${flattenForNag(v['Fn::GetAtt'][0])}.${flattenForNag(v['Fn::GetAtt'][1])}>`;

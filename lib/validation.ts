@@ -113,8 +113,8 @@ const SECONDS = Duration.seconds(0).unitLabel();
  */
 function validateTokens(scope: IConstruct, t: ResolvedTimes): void {
   if (t.sweepInterval.isUnresolved()) {
-    throw new DrainingLifecycleHookValidationError(scope, `sweepInterval must not be a token: it sets the sweep schedule and the `
-      + `handler's SWEEP_INTERVAL_SECONDS, and the other durations are checked against it. Give a whole number of minutes known `
+    throw new DrainingLifecycleHookValidationError(scope, 'sweepInterval must not be a token: it sets the sweep schedule and the '
+      + 'handler\'s SWEEP_INTERVAL_SECONDS, and the other durations are checked against it. Give a whole number of minutes known '
       + `at synth time, got ${describe(t.sweepInterval)}`);
   }
   const durations = [['drainTimeout', t.drainTimeout], ['heartbeatTimeout', t.heartbeatTimeout],
@@ -147,7 +147,7 @@ function validateHeartbeatTimeout(scope: IConstruct, heartbeatTimeout: Duration,
   if (resolved(heartbeatTimeout)) {
     const min = sweepInterval.plus(HEARTBEAT_MARGIN);
     if (heartbeatTimeout.toSeconds() < min.toSeconds()) {
-      throw new DrainingLifecycleHookValidationError(scope, `heartbeatTimeout must be at least sweepInterval + 2 minutes `
+      throw new DrainingLifecycleHookValidationError(scope, 'heartbeatTimeout must be at least sweepInterval + 2 minutes '
         + `(${min.toSeconds()} seconds), so a heartbeat is always sent before the lifecycle action expires; got ${describe(heartbeatTimeout)}`);
     }
   }
@@ -220,11 +220,11 @@ function validateLifecycleHookName(scope: IConstruct, name: string | undefined):
 function validateMetricsNamespace(scope: IConstruct, metricsNamespace: string): void {
   if (Token.isUnresolved(metricsNamespace)) return;
   if (!/^[^:$][^$]{0,254}$/.test(metricsNamespace)) {
-    throw new DrainingLifecycleHookValidationError(scope, `metricsNamespace must be 1 to 255 characters, not start with ':' and `
+    throw new DrainingLifecycleHookValidationError(scope, 'metricsNamespace must be 1 to 255 characters, not start with \':\' and '
       + `contain no '$', got '${metricsNamespace}'`);
   }
   if (metricsNamespace.startsWith('AWS/')) {
-    throw new DrainingLifecycleHookValidationError(scope, `metricsNamespace must not start with 'AWS/', which CloudWatch reserves `
+    throw new DrainingLifecycleHookValidationError(scope, 'metricsNamespace must not start with \'AWS/\', which CloudWatch reserves '
       + `for AWS services, got '${metricsNamespace}'`);
   }
 }

@@ -7,8 +7,8 @@
  * (and cold starts short). The handler only uses long-stable ECS and Auto Scaling operations, so the runtime's SDK
  * version is not a concern.
  */
-const path = require('path');
 const fs = require('fs');
+const path = require('path');
 const esbuild = require('esbuild');
 
 const root = path.join(__dirname, '..');

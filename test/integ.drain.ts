@@ -4,11 +4,11 @@
  * lifecycle action completed (the scale-in activity succeeded) and that the task was stopped by the ECS service
  * scheduler because its instance was DRAINING, not cut off by the instance's termination.
  */
+import { ExpectedResult, IntegTest } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { ExpectedResult, IntegTest } from '@aws-cdk/integ-tests-alpha';
 import { DrainingLifecycleHook } from '../lib';
 
 const app = new App({ context: { '@aws-cdk/aws-autoscaling:generateLaunchTemplateInsteadOfLaunchConfig': true } });

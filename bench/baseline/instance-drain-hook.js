@@ -10,8 +10,8 @@
  *
  * BASELINE_SLEEP_MS exists only so the benchmark can compress time; it defaults to the original 10 s.
  */
-const { ECSClient, ListContainerInstancesCommand, ListTasksCommand, DescribeContainerInstancesCommand, DescribeTasksCommand, UpdateContainerInstancesStateCommand } = require('@aws-sdk/client-ecs');
 const { AutoScalingClient, CompleteLifecycleActionCommand } = require('@aws-sdk/client-auto-scaling');
+const { ECSClient, ListContainerInstancesCommand, ListTasksCommand, DescribeContainerInstancesCommand, DescribeTasksCommand, UpdateContainerInstancesStateCommand } = require('@aws-sdk/client-ecs');
 
 const ecs = new ECSClient({});
 const autoscaling = new AutoScalingClient({});

@@ -2,8 +2,8 @@
  * A deliberately naive drain handler, for the e2e tests only: it sets DRAINING and completes the lifecycle action as
  * soon as runningTasksCount is 0, and never records a heartbeat. The scenarios must catch both mistakes.
  */
-const { ECSClient, ListContainerInstancesCommand, DescribeContainerInstancesCommand, UpdateContainerInstancesStateCommand } = require('@aws-sdk/client-ecs');
 const { AutoScalingClient, CompleteLifecycleActionCommand, DescribeAutoScalingGroupsCommand } = require('@aws-sdk/client-auto-scaling');
+const { ECSClient, ListContainerInstancesCommand, DescribeContainerInstancesCommand, UpdateContainerInstancesStateCommand } = require('@aws-sdk/client-ecs');
 
 const ecs = new ECSClient({});
 const autoscaling = new AutoScalingClient({});

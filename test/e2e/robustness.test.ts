@@ -23,7 +23,7 @@ test('duplicate and out-of-order events: every event twice, up to 30 s late', ()
 
 test('events of a foreign group, a foreign hook, another cluster, or a test notification: no mutating call', () => withEmulator({ scale: 20 }, async (emu) => {
   const id = emu.world.addInstance({ serviceTasks: 1 });
-  const base = { 'version': '0', 'account': '123456789012', 'region': 'eu-west-1', 'time': '2026-11-23T10:00:00Z', 'resources': [] };
+  const base = { version: '0', account: '123456789012', region: 'eu-west-1', time: '2026-11-23T10:00:00Z', resources: [] };
   const lifecycle = (detail: Record<string, unknown>) => ({
     ...base, 'id': 'x', 'source': 'aws.autoscaling', 'detail-type': 'EC2 Instance-terminate Lifecycle Action',
     'detail': { LifecycleActionToken: 't', AutoScalingGroupName: 'prod-capacity', LifecycleHookName: 'drain-hook', EC2InstanceId: id, LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', ...detail },

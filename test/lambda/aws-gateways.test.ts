@@ -1,8 +1,8 @@
 import { ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { HANDLER_API_CALLS, iamActionOf } from '../../lib/handler-api-calls';
 import { COMMAND_ACTIONS, SdkEcsGateway, UnlistedApiCallError, isTransientAwsError } from '../../lambda/aws-gateways';
 import { ClusterNotFoundError } from '../../lambda/ports';
+import { HANDLER_API_CALLS, iamActionOf } from '../../lib/handler-api-calls';
 
 describe('the adapters send only what the role allows', () => {
   test('every command class the adapters send has exactly one action of HANDLER_API_CALLS, and every listed call a command', () => {

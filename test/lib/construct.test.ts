@@ -6,8 +6,8 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { DrainingLifecycleHook, StandaloneTaskPolicy } from '../../lib';
-import { MetricName } from '../../lib/handler-contract';
 import { ApiCallUse, HANDLER_API_CALLS, iamActionOf } from '../../lib/handler-api-calls';
+import { MetricName } from '../../lib/handler-contract';
 import { arn, CLUSTER_ARN, ENV, envOf, importedStack } from './fixtures';
 
 const IMPORTED_CLUSTER_ARN = arn(':ecs:eu-west-1:123456789012:cluster/prod');

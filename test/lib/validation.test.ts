@@ -42,7 +42,8 @@ describe('validation', () => {
 
   test('the limits themselves are accepted: drainTimeout + 2 × sweepInterval + 2 minutes = min(48 hours, 100 × heartbeatTimeout)', () => {
     expect(() => importedStack({ heartbeatTimeout: Duration.hours(2), drainTimeout: Duration.minutes(47 * 60 + 56) })).not.toThrow();
-    expect(() => importedStack({ heartbeatTimeout: Duration.hours(2), drainTimeout: Duration.seconds(172080), sweepInterval: Duration.minutes(5) })).not.toThrow();
+    expect(() => importedStack({ heartbeatTimeout: Duration.hours(2), drainTimeout: Duration.seconds(172080), sweepInterval: Duration.minutes(5) }))
+      .not.toThrow();
     expect(() => importedStack({ heartbeatTimeout: Duration.minutes(3), drainTimeout: Duration.minutes(296) })).not.toThrow();
     expect(() => importedStack({ drainTimeout: Duration.seconds(59760) })).not.toThrow();
   });
@@ -117,7 +118,9 @@ describe('drainTimeout shorter than sweepInterval', () => {
     .findWarning('/Test/DrainHook', Match.stringLikeRegexp('drainTimeoutBelowSweepInterval')).map((w) => String(w.entry.data));
 
   test('warned: the timeout is only checked once per sweep', () => {
-    const { stack } = importedStack({ drainTimeout: Duration.minutes(2), sweepInterval: Duration.minutes(5), heartbeatTimeout: Duration.minutes(10) });
+    const { stack } = importedStack({
+      drainTimeout: Duration.minutes(2), sweepInterval: Duration.minutes(5), heartbeatTimeout: Duration.minutes(10),
+    });
     expect(drainWarnings(stack)).toEqual([
       'drainTimeout (2 minutes) is shorter than sweepInterval (5 minutes): the handler checks the timeout only at a sweep or a task '
       + 'event, so a drain whose tasks do not stop can run up to one sweepInterval past drainTimeout. Lower sweepInterval, or raise '
