@@ -60,6 +60,13 @@ async function drainStarted(tasks: number, overrides: Partial<DrainConfig> = {})
   await h.lifecycle();
   return ci;
 }
+/** GIVEN an ACTIVE instance I1 with `tasks` service tasks (and a fresh harness). */
+function givenInstance(tasks: number, overrides: Partial<DrainConfig> = {}): FakeInstance {
+  h = new Harness(overrides);
+  const ci = h.aws.addInstance(I1);
+  h.aws.addTasks(ci, tasks);
+  return ci;
+}
 afterEach(() => h.aws.restore());
 
 describe('happy path', () => {
@@ -719,9 +726,7 @@ describe('two hooks, one cluster', () => {
 
 describe('scale-in into a warm pool: Warmed:Pending:Wait', () => {
   test('the sweep keeps the drain alive and enforces drainTimeout, as for Terminating:Wait', async () => {
-    h = new Harness();
-    const ci = h.aws.addInstance(I1);
-    h.aws.addTasks(ci, 1);
+    const ci = givenInstance(1);
     h.aws.scaleInToWarmPool(I1);
     await h.lifecycle(I1, { Destination: 'WarmPool' });
     expect(ci.status).toBe('DRAINING');
@@ -736,9 +741,7 @@ describe('scale-in into a warm pool: Warmed:Pending:Wait', () => {
   });
 
   test('a lost lifecycle event: the sweep starts the drain of an instance waiting in Warmed:Pending:Wait', async () => {
-    h = new Harness();
-    const ci = h.aws.addInstance(I1);
-    h.aws.addTasks(ci, 1);
+    const ci = givenInstance(1);
     h.aws.scaleInToWarmPool(I1);
     expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
     expect(ci.status).toBe('DRAINING');
@@ -755,10 +758,8 @@ describe('scale-in into a warm pool: Warmed:Pending:Wait', () => {
 
 describe('the ECS custom-attribute quota (10 per resource) is full', () => {
   test('the lifecycle event still sets DRAINING and checks the tasks; the drain is counted as without marker', async () => {
-    h = new Harness();
-    const ci = h.aws.addInstance(I1);
+    const ci = givenInstance(1);
     h.aws.fillAttributes(ci);
-    h.aws.addTasks(ci, 1);
     h.aws.terminate(I1, new Date(T0));
     expect(await h.lifecycle()).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
     expect(ci.status).toBe('DRAINING');
@@ -768,10 +769,8 @@ describe('the ECS custom-attribute quota (10 per resource) is full', () => {
   });
 
   test('every sweep keeps it alive and checks it: it completes once its tasks have stopped, with no task event', async () => {
-    h = new Harness();
-    const ci = h.aws.addInstance(I1);
+    const ci = givenInstance(1);
     h.aws.fillAttributes(ci);
-    h.aws.addTasks(ci, 1);
     h.aws.terminate(I1, new Date(T0));
     await h.lifecycle();
     h.aws.applyDraining();
@@ -786,10 +785,8 @@ describe('the ECS custom-attribute quota (10 per resource) is full', () => {
   });
 
   test('drainTimeout is timed from the start of the termination activity (Auto Scaling), since ECS keeps no marker', async () => {
-    h = new Harness();
-    const ci = h.aws.addInstance(I1);
+    const ci = givenInstance(1);
     h.aws.fillAttributes(ci);
-    h.aws.addTasks(ci, 1);
     h.aws.terminate(I1, new Date(T0));
     await h.lifecycle();
     h.advance(3590);
