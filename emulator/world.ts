@@ -142,10 +142,11 @@ export class World {
   drainReactionMs = 2_000;
   /**
    * Time a task stays STOPPED before DescribeTasks shows it as DELETED, "a transition state when a task stops"
-   * (Amazon ECS Developer Guide, "Amazon ECS task lifecycle"). AWS documents no duration; the emulator moves every
-   * stopped task on after this long, so checks after a task event meet DELETED tasks. No event is sent for it.
+   * (Amazon ECS Developer Guide, "Amazon ECS task lifecycle"). AWS documents no duration and no event for it. By
+   * default the emulator moves a stopped task on after an hour, after the checks of most drains; scenarios that need
+   * DELETED tasks sooner set it lower. No event is sent for it.
    */
-  deletedAfterMs = 30_000;
+  deletedAfterMs = 3_600_000;
   private seq = 0;
   private sink: EventSink = () => undefined;
   private outcomeSink: (o: TerminationOutcome) => void = () => undefined;

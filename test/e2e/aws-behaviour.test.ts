@@ -78,10 +78,11 @@ test('a lost warm-pool return event: the sweep sets the container instance ACTIV
 test('tasks that DescribeTasks shows as DELETED have stopped: a drain whose task events were lost completes at the next check', () => withEmulator({
   scale: 20, faults: { dropEventRate: 1, dropOnly: ['ECS Task State Change'] },
 }, async (emu) => {
+  emu.world.deletedAfterMs = 20 * SECOND; // AWS documents no duration: sooner than the first back-off check
   const id = emu.world.addInstance({ serviceTasks: 2, deactivatingMs: 10 * SECOND });
   emu.world.scaleIn(id);
   const [outcome] = await emu.waitForOutcomes([id], 30 * MINUTE);
-  // the tasks were STOPPED for 30 s, then DELETED, by the time the back-off check listed them
+  // the tasks were STOPPED for 20 s, then DELETED, by the time the back-off check listed them
   expect([...emu.world.tasks.values()].every((t) => t.lastStatus === 'DELETED')).toBe(true);
   expectCleanDrains([outcome], within(emu, 3 * MINUTE));
 }));
