@@ -17,7 +17,7 @@ import {
 import { type DrainMarker, DrainTrigger, encodeMarker, newMarker, ownerId } from './drain-marker';
 import type { AutoScalingGateway, Clock, ClusterNotFoundError, EcsGateway, StatusFailure } from './ports';
 import { type Logger, MetricName, type Metrics } from './telemetry';
-import type { WorkScope } from './work-scope';
+import { INLINE, type WorkScope } from './work-scope';
 
 export type InstanceOutcome =
   | 'completed' // drained: lifecycle action completed with CONTINUE
@@ -89,17 +89,20 @@ export class DrainCore {
     return { instanceId, outcome: result === 'gone' ? 'action-gone' : 'completed-unmanaged' };
   }
 
-  /** Plans and acts for one instance of the group that has a pending lifecycle action (one event's work). */
-  async drain(instanceId: string, instance: ContainerInstanceState | undefined, scope: WorkScope): Promise<InstanceReport> {
+  /**
+   * Plans and acts for one instance of the group that has a pending lifecycle action, as one piece of work: its
+   * failure is thrown (an event's invocation fails and is retried; the sweep isolates it like any other item).
+   */
+  async drain(instanceId: string, instance: ContainerInstanceState | undefined): Promise<InstanceReport> {
     const plan = planInstance(instance, this.owner);
     switch (plan.action) {
       case 'complete':
         if (!instance) this.deps.metrics.count(MetricName.INSTANCES_NOT_REGISTERED);
         return this.completeUnmanaged(instanceId, plan.reason);
       case 'start-drain':
-        return (await this.startDrains([instance!], scope))[0];
+        return (await this.startDrains([instance!], INLINE))[0];
       case 'adopt-drain':
-        return (await this.adoptDrains([instance!], scope))[0];
+        return (await this.adoptDrains([instance!], INLINE))[0];
       case 'evaluate':
         return this.evaluate({ instance: instance!, marker: plan.marker, recorded: true });
     }

@@ -27,7 +27,7 @@ export class EventHandlers {
         const [report] = await this.core.startDrains([active], INLINE);
         return report;
       }
-      return await this.core.drain(instanceId, await this.deps.ecs.findContainerInstance(instanceId), INLINE);
+      return await this.core.drain(instanceId, await this.deps.ecs.findContainerInstance(instanceId));
     } catch (error) {
       if (!(error instanceof ClusterNotFoundError)) throw error;
       return this.core.completeWithoutCluster(instanceId, error);

@@ -19,7 +19,7 @@ import type { Drain, DrainCore, DrainerDeps, InstanceOutcome, InstanceReport } f
 import { DrainTrigger, encodeMarker } from './drain-marker';
 import { ClusterNotFoundError, type GroupInstance, UPDATE_STATE_BATCH, chunk } from './ports';
 import { MetricName } from './telemetry';
-import { BoundedRunner, INLINE } from './work-scope';
+import { BoundedRunner } from './work-scope';
 
 /** How many instances one sweep works on at once: enough for hundreds of instances, gentle on ECS throttling. */
 export const SWEEP_CONCURRENCY = 8;
@@ -180,7 +180,7 @@ export class Sweep {
     const ec2Ids = (instances: readonly ContainerInstanceState[]) => instances.map((i) => i.ec2InstanceId);
     await run(chunk(toStart, UPDATE_STATE_BATCH), ec2Ids, (instances) => this.core.startDrains(instances, runner));
     await run(chunk(toAdopt, UPDATE_STATE_BATCH), ec2Ids, (instances) => this.core.adoptDrains(instances, runner));
-    await run(others, ({ id }) => [id], async ({ id, instance }) => [await this.core.drain(id, instance, INLINE)]);
+    await run(others, ({ id }) => [id], async ({ id, instance }) => [await this.core.drain(id, instance)]);
     await run(toEvaluate, (d) => [d.instance.ec2InstanceId], async (drain) => [await this.check(drain)]);
   }
 
