@@ -114,6 +114,9 @@ test('a cluster that does not exist: lifecycle actions complete at once, with an
   const [outcome] = await emu.waitForOutcomes([id], 15 * MINUTE);
   expect(outcome).toMatchObject({ how: 'completed', result: 'CONTINUE' });
   expect(outcome.endedAt - start).toBeLessThan(within(emu, 10 * SECOND));
+  // the invocation's logs are complete once it has returned
+  await emu.waitFor(() => emu.lambda.invocations.some((i) => i.detailType === 'EC2 Instance-terminate Lifecycle Action' && i.ok !== undefined),
+    MINUTE, 'the lifecycle invocation to return');
   expect(emu.lambda.logLines.some((l) => l.includes('"ClusterNotFound"'))).toBe(true);
   expect(emu.lambda.logLines.some((l) => l.includes('"level":"ERROR"') && l.includes('does not exist'))).toBe(true);
 }));
