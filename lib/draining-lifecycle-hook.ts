@@ -12,6 +12,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { addCoexistenceChecks } from './coexistence';
 import { allowDeadLetterQueueWriters } from './dead-letter-queue';
+import { defaultHeartbeatTimeout } from './default-heartbeat-timeout';
 import { DrainHandlerFunction } from './drain-handler-function';
 import { drainHandlerStatements } from './drain-handler-policy';
 import { HandlerEnvironment as E, METRIC_DIMENSION, MetricName } from './handler-contract';
@@ -42,8 +43,9 @@ export interface DrainingLifecycleHookProps {
    * `drainTimeout` + 2 × `sweepInterval` + 2 minutes must be at most 48 hours and at most 100 × `heartbeatTimeout`
    * (Auto Scaling ends a lifecycle action after either). The handler starts the drain clock when it first handles the
    * instance, up to one `sweepInterval` after the lifecycle action began if the lifecycle event was lost, and checks the
-   * timeout only at the next sweep or task event. With the default `sweepInterval` and a `heartbeatTimeout` of 2 hours,
-   * that allows at most 47 hours 56 minutes.
+   * timeout only at the next sweep or task event. With the default `sweepInterval`, that allows at most 47 hours
+   * 56 minutes. When `heartbeatTimeout` is not set, it is raised as far as `drainTimeout` needs, so any `drainTimeout`
+   * within 48 hours works without it.
    *
    * A `drainTimeout` shorter than `sweepInterval` draws the warning
    * `DrainingLifecycleHookWarnings.DRAIN_TIMEOUT_BELOW_SWEEP_INTERVAL`: the timeout is checked only at a sweep or a task
@@ -64,7 +66,13 @@ export interface DrainingLifecycleHookProps {
    * with a longer one. (Auto Scaling itself accepts 30 seconds to 2 hours.) A token must be given in seconds
    * (`Duration.seconds(token)`), and is not validated.
    *
-   * @default Duration.minutes(10)
+   * When it is not set, it is derived from `drainTimeout` and `sweepInterval`, so that no `drainTimeout` within Auto
+   * Scaling's 48 hours needs it; an explicit value is validated as given.
+   *
+   * @default - 10 minutes, or more when drainTimeout needs it: the smallest whole number of minutes that is at least
+   *   `sweepInterval` + 2 minutes and at least (`drainTimeout` + 2 × `sweepInterval` + 2 minutes) / 100, at most
+   *   2 hours (15 minutes for a `drainTimeout` of 24 hours, 29 minutes for 47 hours). 10 minutes when `drainTimeout`
+   *   is a token.
    */
   readonly heartbeatTimeout?: Duration;
 
@@ -169,10 +177,12 @@ interface Settings extends ResolvedTimes {
 
 /** Each prop, or its documented default. */
 function withDefaults(props: DrainingLifecycleHookProps): Settings {
+  const drainTimeout = props.drainTimeout ?? Duration.hours(1);
+  const sweepInterval = props.sweepInterval ?? Duration.minutes(1);
   return {
-    drainTimeout: props.drainTimeout ?? Duration.hours(1),
-    heartbeatTimeout: props.heartbeatTimeout ?? Duration.minutes(10),
-    sweepInterval: props.sweepInterval ?? Duration.minutes(1),
+    drainTimeout,
+    heartbeatTimeout: props.heartbeatTimeout ?? defaultHeartbeatTimeout(drainTimeout, sweepInterval),
+    sweepInterval,
     drainTimeoutResult: props.drainTimeoutResult ?? autoscaling.DefaultResult.CONTINUE,
     standaloneTaskPolicy: props.standaloneTaskPolicy ?? StandaloneTaskPolicy.WAIT,
     standaloneTaskGracePeriod: props.standaloneTaskGracePeriod ?? Duration.minutes(5),
@@ -190,7 +200,7 @@ function withDefaults(props: DrainingLifecycleHookProps): Settings {
  *
  * Event-driven: lifecycle actions and ECS task state changes reach a Lambda function through EventBridge, and a
  * scheduled sweep catches anything an event missed. Drains may last almost 48 hours (47 hours 56 minutes with the
- * default sweep interval and a `heartbeatTimeout` of at least 29 minutes); no Lambda invocation waits.
+ * default sweep interval; the default `heartbeatTimeout` grows to fit); no Lambda invocation waits.
  */
 export class DrainingLifecycleHook extends Construct {
   /** The termination lifecycle hook. */
