@@ -37,5 +37,11 @@ export class DrainingLifecycleHookWarnings {
    */
   public static readonly DEAD_LETTER_QUEUE_KEY_POLICY = 'ecs-draining-lifecycle-hook:deadLetterQueueKeyPolicy';
 
+  /**
+   * `logLevel` is WARN, ERROR or FATAL: Lambda treats the handler's metric lines (EMF, which carry no level) as INFO
+   * and drops them, so the metrics and any alarm on them stay empty.
+   */
+  public static readonly LOG_LEVEL_DROPS_METRICS = 'ecs-draining-lifecycle-hook:logLevelDropsMetrics';
+
   private constructor() {}
 }

@@ -124,6 +124,7 @@ test('the warning IDs are public API, and their values are part of the contract 
     DrainingLifecycleHookWarnings.SECOND_DRAINING_HOOK,
     DrainingLifecycleHookWarnings.DRAIN_TIMEOUT_BELOW_SWEEP_INTERVAL,
     DrainingLifecycleHookWarnings.DEAD_LETTER_QUEUE_KEY_POLICY,
+    DrainingLifecycleHookWarnings.LOG_LEVEL_DROPS_METRICS,
   ]).toEqual([
     'ecs-draining-lifecycle-hook:managedDraining',
     'ecs-draining-lifecycle-hook:instanceDrainHook',
@@ -131,5 +132,6 @@ test('the warning IDs are public API, and their values are part of the contract 
     'ecs-draining-lifecycle-hook:secondDrainingHook',
     'ecs-draining-lifecycle-hook:drainTimeoutBelowSweepInterval',
     'ecs-draining-lifecycle-hook:deadLetterQueueKeyPolicy',
+    'ecs-draining-lifecycle-hook:logLevelDropsMetrics',
   ]);
 });
