@@ -20,7 +20,8 @@ const shared = {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
-  snapshotSerializers: ['<rootDir>/test/asset-hash-serializer.js'],
+  // The serializer the package ships for users' snapshot tests (package.json "files"): this repository's tests use it too.
+  snapshotSerializers: ['<rootDir>/snapshot-serializer.js'],
 };
 
 /** @type {import('jest').Config} */

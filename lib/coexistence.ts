@@ -7,8 +7,16 @@ import { DrainingLifecycleHookWarnings } from './warnings';
 const TERMINATING = 'autoscaling:EC2_INSTANCE_TERMINATING';
 
 /**
+ * Competitors that make the app wrong rather than risky: a second DrainingLifecycleHook on the group. They fail
+ * synthesis; the others are warnings, which a user who dealt with them another way can acknowledge.
+ */
+const ERRORS: ReadonlySet<string> = new Set([DrainingLifecycleHookWarnings.SECOND_DRAINING_HOOK]);
+
+/**
  * Registers, on `hook`, a check that runs when the app is synthesized (so it also sees constructs added after the
- * hook) and warns about every other drain mechanism on the same Auto Scaling group: they race this one.
+ * hook) over every other drain mechanism on the same Auto Scaling group: they race this one. A second
+ * DrainingLifecycleHook is returned as a validation error, which fails `app.synth()` and `cdk synth`; the others are
+ * added as warnings.
  *
  * Internal: not exported from lib/index.ts.
  */
@@ -16,10 +24,11 @@ export function addCoexistenceChecks(hook: Construct, autoScalingGroup: autoscal
   drainingHooks.set(hook, autoScalingGroup);
   hook.node.addValidation({
     validate: () => {
-      for (const warning of findCompetingDrains(hook, autoScalingGroup, own)) {
+      const competitors = findCompetingDrains(hook, autoScalingGroup, own);
+      for (const warning of competitors.filter((c) => !ERRORS.has(c.id))) {
         Annotations.of(hook).addWarningV2(warning.id, warning.message);
       }
-      return [];
+      return competitors.filter((c) => ERRORS.has(c.id)).map((error) => `${error.message} [${error.id}]`);
     },
   });
 }

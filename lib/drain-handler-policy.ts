@@ -53,3 +53,22 @@ export function drainHandlerStatements(options: {
   add(ApiCallScope.UNSCOPED, { resources: ['*'] }, NAG_REASONS.describeOnly);
   return { statements, wildcards };
 }
+
+/**
+ * What Lambda needs on the handler's role to attach the function to a VPC: the network-interface actions of the AWS
+ * managed policy AWSLambdaVPCAccessExecutionRole, which aws-cdk-lib attaches only to roles it creates itself. Its
+ * logs:* actions on every log group are left out: the handler writes to its own log group only. Lambda's developer
+ * guide requires `*` for ec2:DescribeNetworkInterfaces, and the managed policy uses `*` for all of them.
+ */
+export function vpcAccessStatement(): { statement: iam.PolicyStatement; wildcards: WildcardResource[] } {
+  return {
+    statement: new iam.PolicyStatement({
+      actions: [
+        'ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface',
+        'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses',
+      ],
+      resources: ['*'],
+    }),
+    wildcards: [{ resource: '*', reason: NAG_REASONS.vpcNetworkInterfaces }],
+  };
+}

@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -12,12 +13,15 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { addCoexistenceChecks } from './coexistence';
 import { allowDeadLetterQueueWriters } from './dead-letter-queue';
+import { defaultHeartbeatTimeout } from './default-heartbeat-timeout';
 import { DrainHandlerFunction } from './drain-handler-function';
-import { drainHandlerStatements } from './drain-handler-policy';
+import { drainHandlerStatements, vpcAccessStatement } from './drain-handler-policy';
 import { HandlerEnvironment as E, METRIC_DIMENSION, MetricName } from './handler-contract';
 import { acknowledgeNagFindings, type WildcardResource } from './nag-acknowledgements';
 import { StandaloneTaskPolicy } from './standalone-task-policy';
-import { type ResolvedTimes, validateEnvironment, validateProps, warnIfDrainTimeoutBelowSweepInterval } from './validation';
+import {
+  type ResolvedTimes, validateEnvironment, validateProps, warnIfDrainTimeoutBelowSweepInterval, warnIfLogLevelDropsMetrics,
+} from './validation';
 
 /**
  * Properties of a {@link DrainingLifecycleHook}.
@@ -42,8 +46,9 @@ export interface DrainingLifecycleHookProps {
    * `drainTimeout` + 2 × `sweepInterval` + 2 minutes must be at most 48 hours and at most 100 × `heartbeatTimeout`
    * (Auto Scaling ends a lifecycle action after either). The handler starts the drain clock when it first handles the
    * instance, up to one `sweepInterval` after the lifecycle action began if the lifecycle event was lost, and checks the
-   * timeout only at the next sweep or task event. With the default `sweepInterval` and a `heartbeatTimeout` of 2 hours,
-   * that allows at most 47 hours 56 minutes.
+   * timeout only at the next sweep or task event. With the default `sweepInterval`, that allows at most 47 hours
+   * 56 minutes. When `heartbeatTimeout` is not set, it is raised as far as `drainTimeout` needs, so any `drainTimeout`
+   * within 48 hours works without it.
    *
    * A `drainTimeout` shorter than `sweepInterval` draws the warning
    * `DrainingLifecycleHookWarnings.DRAIN_TIMEOUT_BELOW_SWEEP_INTERVAL`: the timeout is checked only at a sweep or a task
@@ -64,7 +69,13 @@ export interface DrainingLifecycleHookProps {
    * with a longer one. (Auto Scaling itself accepts 30 seconds to 2 hours.) A token must be given in seconds
    * (`Duration.seconds(token)`), and is not validated.
    *
-   * @default Duration.minutes(10)
+   * When it is not set, it is derived from `drainTimeout` and `sweepInterval`, so that no `drainTimeout` within Auto
+   * Scaling's 48 hours needs it; an explicit value is validated as given.
+   *
+   * @default - 10 minutes, or more when drainTimeout needs it: the smallest whole number of minutes that is at least
+   *   `sweepInterval` + 2 minutes and at least (`drainTimeout` + 2 × `sweepInterval` + 2 minutes) / 100, at most
+   *   2 hours (15 minutes for a `drainTimeout` of 24 hours, 29 minutes for 47 hours). 10 minutes when `drainTimeout`
+   *   is a token.
    */
   readonly heartbeatTimeout?: Duration;
 
@@ -153,6 +164,44 @@ export interface DrainingLifecycleHookProps {
    * @default 'EcsDrainingLifecycleHook'
    */
   readonly metricsNamespace?: string;
+
+  /**
+   * The VPC to run the handler in, for accounts that require every function in a VPC. The handler calls the ECS and
+   * Auto Scaling APIs, so its subnets need a route to them: a NAT gateway, or interface VPC endpoints for `ecs` and
+   * `autoscaling` (`ec2.InterfaceVpcEndpointAwsService.ECS` and `.AUTOSCALING`). Events reach the function through
+   * Lambda itself, and its logs and metrics go through Lambda's logging, so EventBridge and CloudWatch need no route;
+   * an `events` endpoint does no harm. The role is granted the network-interface actions Lambda needs to attach the
+   * function (those of AWSLambdaVPCAccessExecutionRole, without its logs actions).
+   *
+   * @default - the function runs outside any VPC, with Lambda's own internet access
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * Where in `vpc` to place the handler. Only valid with `vpc`. Pick subnets with a NAT gateway or VPC endpoints for
+   * `ecs` and `autoscaling` (see `vpc`).
+   *
+   * @default - the VPC's private subnets (aws-cdk-lib's default for functions)
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * The security groups of the handler's network interfaces. They must allow outbound HTTPS (443) to the ECS and
+   * Auto Scaling endpoints; the handler accepts no inbound traffic. Only valid with `vpc`.
+   *
+   * @default - with `vpc`, a security group is created that allows all outbound traffic
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+
+  /**
+   * The function's application log level (Lambda's log-level filtering; the function logs in JSON, which it needs).
+   * The handler logs at INFO, WARN and ERROR: `WARN` keeps only problems. `WARN`, `ERROR` and `FATAL` also drop the
+   * handler's metrics, which it writes as log lines without a level (EMF) that Lambda treats as INFO: the construct
+   * then warns with `DrainingLifecycleHookWarnings.LOG_LEVEL_DROPS_METRICS`.
+   *
+   * @default - not set: Lambda's default, INFO, and no log level in the template
+   */
+  readonly logLevel?: lambda.ApplicationLogLevel;
 }
 
 /** Default of {@link DrainingLifecycleHookProps.metricsNamespace}. */
@@ -169,10 +218,12 @@ interface Settings extends ResolvedTimes {
 
 /** Each prop, or its documented default. */
 function withDefaults(props: DrainingLifecycleHookProps): Settings {
+  const drainTimeout = props.drainTimeout ?? Duration.hours(1);
+  const sweepInterval = props.sweepInterval ?? Duration.minutes(1);
   return {
-    drainTimeout: props.drainTimeout ?? Duration.hours(1),
-    heartbeatTimeout: props.heartbeatTimeout ?? Duration.minutes(10),
-    sweepInterval: props.sweepInterval ?? Duration.minutes(1),
+    drainTimeout,
+    heartbeatTimeout: props.heartbeatTimeout ?? defaultHeartbeatTimeout(drainTimeout, sweepInterval),
+    sweepInterval,
     drainTimeoutResult: props.drainTimeoutResult ?? autoscaling.DefaultResult.CONTINUE,
     standaloneTaskPolicy: props.standaloneTaskPolicy ?? StandaloneTaskPolicy.WAIT,
     standaloneTaskGracePeriod: props.standaloneTaskGracePeriod ?? Duration.minutes(5),
@@ -190,7 +241,7 @@ function withDefaults(props: DrainingLifecycleHookProps): Settings {
  *
  * Event-driven: lifecycle actions and ECS task state changes reach a Lambda function through EventBridge, and a
  * scheduled sweep catches anything an event missed. Drains may last almost 48 hours (47 hours 56 minutes with the
- * default sweep interval and a `heartbeatTimeout` of at least 29 minutes); no Lambda invocation waits.
+ * default sweep interval; the default `heartbeatTimeout` grows to fit); no Lambda invocation waits.
  */
 export class DrainingLifecycleHook extends Construct {
   /** The termination lifecycle hook. */
@@ -218,6 +269,7 @@ export class DrainingLifecycleHook extends Construct {
     validateEnvironment(this, props);
     validateProps(this, props, settings, settings.metricsNamespace);
     warnIfDrainTimeoutBelowSweepInterval(this, settings.drainTimeout, settings.sweepInterval);
+    warnIfLogLevelDropsMetrics(this, props.logLevel);
 
     const hook = this.createHook(props, settings);
     this.lifecycleHook = hook;
@@ -231,7 +283,7 @@ export class DrainingLifecycleHook extends Construct {
 
     const role = this.createRole();
     const wildcards = this.grantPermissions(role, logGroup, props, settings.standaloneTaskPolicy);
-    const fn = this.createFunction(role, logGroup, deadLetterQueue, this.renderEnvironment(props, settings));
+    const fn = this.createFunction(role, logGroup, deadLetterQueue, props, this.renderEnvironment(props, settings));
     this.handler = fn;
     if (props.deadLetterQueueEncryptionKey) allowDeadLetterQueueWriters(this, props.deadLetterQueueEncryptionKey, role);
     acknowledgeNagFindings({ policy: role.node.findChild('DefaultPolicy'), wildcards, fn, deadLetterQueue });
@@ -287,11 +339,16 @@ export class DrainingLifecycleHook extends Construct {
       stopsStandaloneTasks: standaloneTaskPolicy === StandaloneTaskPolicy.STOP,
     });
     for (const statement of permissions.statements) role.addToPrincipalPolicy(statement);
-    return permissions.wildcards;
+    if (!props.vpc) return permissions.wildcards;
+    // In a VPC, Lambda creates the function's network interfaces with this role; aws-cdk-lib adds that permission
+    // only to roles it creates itself.
+    const vpcAccess = vpcAccessStatement();
+    role.addToPrincipalPolicy(vpcAccess.statement);
+    return [...permissions.wildcards, ...vpcAccess.wildcards];
   }
 
   private createFunction(role: iam.IRole, logGroup: logs.ILogGroup, deadLetterQueue: sqs.IQueue,
-    environment: Record<string, string>): DrainHandlerFunction {
+    props: DrainingLifecycleHookProps, environment: Record<string, string>): DrainHandlerFunction {
     return new DrainHandlerFunction(this, 'Handler', {
       description: 'Drains ECS container instances before Auto Scaling terminates them (ecs-draining-lifecycle-hook)',
       role,
@@ -299,6 +356,10 @@ export class DrainingLifecycleHook extends Construct {
       // Lambda's native JSON log format: platform lines are JSON too; the handler's own lines are JSON already
       // (written straight to stdout, so EMF metric lines reach CloudWatch unchanged).
       loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: props.logLevel,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: props.securityGroups,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       // A sweep of hundreds of instances under ECS throttling may take minutes; a single event takes seconds.

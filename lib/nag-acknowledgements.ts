@@ -18,6 +18,11 @@ export const NAG_REASONS = {
   describeOnly: '`*` only for autoscaling:DescribeAutoScalingGroups, autoscaling:DescribeWarmPool and '
     + 'autoscaling:DescribeScalingActivities, which support no resource-level permissions (Service Authorization '
     + 'Reference), and for ecs:ListTasks with the ecs:cluster condition, the form the ECS developer guide documents.',
+  vpcNetworkInterfaces: 'With a vpc, `*` also for the network-interface actions Lambda needs to attach the function '
+    + 'to the VPC (ec2:CreateNetworkInterface, ec2:DescribeNetworkInterfaces, ec2:DescribeSubnets, '
+    + 'ec2:DeleteNetworkInterface, ec2:AssignPrivateIpAddresses, ec2:UnassignPrivateIpAddresses): those of the AWS managed '
+    + 'policy AWSLambdaVPCAccessExecutionRole without its logs actions; Lambda requires `*` for '
+    + 'ec2:DescribeNetworkInterfaces.',
   redrive: 'This queue is itself the dead-letter queue (of the rules\' targets and of the function\'s failed '
     + 'asynchronous invocations): there is no further queue to redrive to.',
   asyncDestination: 'Failed asynchronous invocations go to the function\'s dead-letter queue (DeadLetterConfig), '
@@ -54,9 +59,13 @@ class AcknowledgeWildcards implements IAspect {
     if (this.done || node !== this.policy) return;
     this.done = true;
     const stack = Stack.of(this.policy);
+    // One finding per resource: a resource that several statements use gets one acknowledgement with every reason.
+    const reasons = new Map<string, string[]>();
     for (const { resource, reason } of this.wildcards) {
-      Validations.of(this.policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flattenForNag(stack.resolve(resource))}]`, reason });
+      const id = `AwsSolutions-IAM5[Resource::${flattenForNag(stack.resolve(resource))}]`;
+      reasons.set(id, [...(reasons.get(id) ?? []), reason]);
     }
+    for (const [id, reason] of reasons) Validations.of(this.policy).acknowledge({ id, reason: reason.join(' ') });
   }
 }
 

@@ -1,4 +1,5 @@
 import { Annotations, Duration, Stack, Token, TokenComparison } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
 import type { DrainingLifecycleHookProps } from './draining-lifecycle-hook';
 import {
@@ -82,6 +83,24 @@ export function validateProps(scope: IConstruct, props: DrainingLifecycleHookPro
   validateStandaloneTaskGracePeriod(scope, props.standaloneTaskGracePeriod, t);
   validateLifecycleHookName(scope, props.lifecycleHookName);
   validateMetricsNamespace(scope, metricsNamespace);
+  validateNetwork(scope, props);
+}
+
+/** Levels at which Lambda drops INFO lines, and with them the handler's metrics. */
+const LEVELS_ABOVE_INFO: ReadonlySet<lambda.ApplicationLogLevel> = new Set([
+  lambda.ApplicationLogLevel.WARN, lambda.ApplicationLogLevel.ERROR, lambda.ApplicationLogLevel.FATAL,
+]);
+
+/**
+ * Lambda gives a JSON line without a `level` the level INFO: the handler's EMF metric lines carry none, so a log
+ * level above INFO drops every metric.
+ */
+export function warnIfLogLevelDropsMetrics(scope: IConstruct, logLevel: lambda.ApplicationLogLevel | undefined): void {
+  if (logLevel !== undefined && LEVELS_ABOVE_INFO.has(logLevel)) {
+    Annotations.of(scope).addWarningV2(DrainingLifecycleHookWarnings.LOG_LEVEL_DROPS_METRICS, `logLevel ${logLevel} drops the handler's `
+      + 'metrics: they are written as EMF log lines without a level, which Lambda treats as INFO, so the metric methods and any '
+      + 'alarm on them see no data. Use INFO, or leave logLevel unset.');
+  }
 }
 
 /**
@@ -206,6 +225,19 @@ function validateStandaloneTaskGracePeriod(scope: IConstruct, given: Duration | 
     throw new DrainingLifecycleHookValidationError(scope, `standaloneTaskGracePeriod (${grace}) must be shorter than drainTimeout `
       + `(${describe(t.drainTimeout)}), or standalone tasks are never stopped`
       + (given === undefined ? ': set a shorter standaloneTaskGracePeriod, or a longer drainTimeout' : ''));
+  }
+}
+
+/** The subnets and security groups place the function in a VPC: without one they mean nothing. */
+function validateNetwork(scope: IConstruct, props: DrainingLifecycleHookProps): void {
+  if (props.vpc !== undefined) return;
+  const given = [
+    ...(props.vpcSubnets !== undefined ? ['vpcSubnets'] : []),
+    ...(props.securityGroups !== undefined ? [`securityGroups (${props.securityGroups.length})`] : []),
+  ];
+  if (given.length > 0) {
+    throw new DrainingLifecycleHookValidationError(scope, 'vpcSubnets and securityGroups are only used with vpc, which places the '
+      + `handler in a VPC: set vpc, or remove them; got ${given.join(' and ')} without vpc`);
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The IDs of the warnings a `DrainingLifecycleHook` adds to itself when the app is synthesized. Acknowledge one you
  * have dealt with another way with `Annotations.of(scope).acknowledgeWarning(id, reason)`, on the construct, its
- * stack or the app.
+ * stack or the app. `SECOND_DRAINING_HOOK` is the exception: it is an error that fails synthesis.
  */
 export class DrainingLifecycleHookWarnings {
   /**
@@ -22,7 +22,11 @@ export class DrainingLifecycleHookWarnings {
    */
   public static readonly ABANDON_HOOK = 'ecs-draining-lifecycle-hook:abandonHook';
 
-  /** Another `DrainingLifecycleHook` drains the same group. */
+  /**
+   * Another `DrainingLifecycleHook` drains the same group. An error, not a warning: synthesis fails (the construct's
+   * validation returns it, with this ID at the end of the message), and it cannot be acknowledged. The constant keeps
+   * its name and value for compatibility.
+   */
   public static readonly SECOND_DRAINING_HOOK = 'ecs-draining-lifecycle-hook:secondDrainingHook';
 
   /**
@@ -36,6 +40,12 @@ export class DrainingLifecycleHookWarnings {
    * must allow `events.amazonaws.com` `kms:GenerateDataKey` and `kms:Decrypt`.
    */
   public static readonly DEAD_LETTER_QUEUE_KEY_POLICY = 'ecs-draining-lifecycle-hook:deadLetterQueueKeyPolicy';
+
+  /**
+   * `logLevel` is WARN, ERROR or FATAL: Lambda treats the handler's metric lines (EMF, which carry no level) as INFO
+   * and drops them, so the metrics and any alarm on them stay empty.
+   */
+  public static readonly LOG_LEVEL_DROPS_METRICS = 'ecs-draining-lifecycle-hook:logLevelDropsMetrics';
 
   private constructor() {}
 }

@@ -1,12 +1,15 @@
 /**
- * The npm package works for a consumer: `npm pack` ships the compiled lib and the pre-bundled handler, and a separate
- * project that installs the tarball synthesizes a stack with the construct, with no esbuild and no Docker.
+ * The npm package works for a consumer: `npm pack` ships the compiled lib, the pre-bundled handler and the snapshot
+ * serializer, and a separate project that installs the tarball synthesizes a stack with the construct, with no
+ * esbuild and no Docker, and masks the handler's asset hash in its own snapshots with the shipped serializer.
  * Needs the npm registry (or the npm cache) for aws-cdk-lib and constructs, as `npm ci` does.
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+// Jest's own snapshot printer (a dependency of jest): what a consumer's jest runs the serializer in.
+import { format } from 'pretty-format';
 
 const root = path.join(__dirname, '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -23,17 +26,20 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-test('the tarball holds the compiled lib, its types and the bundled handler, and no sources or tests', () => {
+test('the tarball holds the compiled lib, its types, the bundled handler and the snapshot serializer, and no sources or tests', () => {
   const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').map((f) => f.replace(/^package\//, ''));
   expect(files).toEqual(expect.arrayContaining([
     'lib/index.js', 'lib/index.d.ts', 'lib/draining-lifecycle-hook.js', 'lib/draining-lifecycle-hook.d.ts',
-    'assets/drain-handler/index.js', 'README.md', 'LICENSE', 'package.json',
+    'assets/drain-handler/index.js', 'README.md', 'LICENSE', 'package.json', 'snapshot-serializer.js',
   ]));
   expect(files.filter((f) => /^(lambda|emulator|test|examples|bench|scripts)\/|\.ts$/.test(f) && !f.endsWith('.d.ts'))).toEqual([]);
 });
 
-test('a consumer project synthesizes from the tarball without esbuild', () => {
-  const consumer = path.join(work, 'consumer');
+/** A separate project with the tarball installed, and the output of its app, which synthesizes the construct. */
+let consumer: string;
+let appOutput: string;
+beforeAll(() => {
+  consumer = path.join(work, 'consumer');
   fs.mkdirSync(consumer);
   fs.writeFileSync(path.join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
   fs.writeFileSync(path.join(consumer, 'app.js'), `
@@ -53,10 +59,26 @@ process.stdout.write(JSON.stringify({ runtime: fn.Properties.Runtime, handler: f
 `);
   npm(['install', '--no-audit', '--no-fund', '--prefer-offline',
     `aws-cdk-lib@${pkg.devDependencies['aws-cdk-lib']}`, `constructs@${pkg.devDependencies.constructs}`, tarball], consumer);
-  expect(fs.existsSync(path.join(consumer, 'node_modules', 'esbuild'))).toBe(false);
+  appOutput = execFileSync(process.execPath, ['app.js'], { cwd: consumer, encoding: 'utf8' });
+});
 
-  const out = execFileSync(process.execPath, ['app.js'], { cwd: consumer, encoding: 'utf8' });
-  expect(JSON.parse(out)).toEqual({ runtime: 'nodejs24.x', handler: 'index.handler' });
+test('a consumer project synthesizes from the tarball without esbuild', () => {
+  expect(fs.existsSync(path.join(consumer, 'node_modules', 'esbuild'))).toBe(false);
+  expect(JSON.parse(appOutput)).toEqual({ runtime: 'nodejs24.x', handler: 'index.handler' });
   const assets = fs.readdirSync(path.join(consumer, 'cdk.out')).filter((f) => f.startsWith('asset.'));
   expect(assets.map((a) => fs.existsSync(path.join(consumer, 'cdk.out', a, 'index.js')))).toEqual([true]);
+});
+
+test('the shipped serializer resolves by its package path from the consumer, and masks the handler\'s asset hash in jest\'s printer', () => {
+  // What `snapshotSerializers: ['ecs-draining-lifecycle-hook/snapshot-serializer']` resolves, from the consumer's root.
+  const serializerPath = require.resolve('ecs-draining-lifecycle-hook/snapshot-serializer', { paths: [consumer] });
+  expect(serializerPath).toBe(fs.realpathSync(path.join(consumer, 'node_modules', 'ecs-draining-lifecycle-hook', 'snapshot-serializer.js')));
+  const serializer = require(serializerPath);
+
+  const template = JSON.parse(fs.readFileSync(path.join(consumer, 'cdk.out', 'Consumer.template.json'), 'utf8'));
+  const fn: any = Object.values(template.Resources).find((r: any) => r.Type === 'AWS::Lambda::Function');
+  expect(fn.Properties.Code.S3Key).toMatch(/^[0-9a-f]{64}\.zip$/);
+  const snapshot = format(template, { plugins: [serializer] });
+  expect(snapshot).toContain('"S3Key": "[ASSET HASH].zip"');
+  expect(snapshot).not.toMatch(/[0-9a-f]{64}/);
 });

@@ -16,6 +16,7 @@ import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { ExampleStack } from '../../examples/example-stack';
 import { DrainingLifecycleHook, type DrainingLifecycleHookProps, StandaloneTaskPolicy } from '../../lib';
@@ -40,7 +41,7 @@ const EVERY_PROP: Record<keyof DrainingLifecycleHookProps, true> = {
   autoScalingGroup: true, cluster: true, drainTimeout: true, heartbeatTimeout: true, drainTimeoutResult: true,
   lifecycleHookName: true, sweepInterval: true, standaloneTaskPolicy: true, standaloneTaskGracePeriod: true,
   drainOnSpotInterruption: true, reactivateWarmPoolInstances: true, logRetention: true, deadLetterQueueEncryptionKey: true,
-  metricsNamespace: true,
+  metricsNamespace: true, vpc: true, vpcSubnets: true, securityGroups: true, logLevel: true,
 };
 /** The props the configurations set. */
 const propsSet = new Set<string>();
@@ -90,6 +91,18 @@ const CONFIGURATIONS: ReadonlyArray<readonly [string, (stack: Stack) => void, 'a
   ['imported-kms-key', (stack) => imported({
     deadLetterQueueEncryptionKey: kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'),
   })(stack)],
+  ['in-a-vpc-with-a-log-level', (stack) => {
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'FunctionVpc', {
+      vpcId: 'vpc-0a1b2c3d4e5f60718', availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+      privateSubnetIds: ['subnet-0a1b2c3d4e5f60718', 'subnet-18f7e6d5c4b3a2910'],
+    });
+    imported({
+      vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroups: [ec2.SecurityGroup.fromSecurityGroupId(stack, 'Sg', 'sg-0a1b2c3d4e5f60718')],
+      logLevel: lambda.ApplicationLogLevel.DEBUG,
+    })(stack);
+  }],
   ['cluster-from-arn', (stack) => {
     hook(stack, 'DrainHook', {
       autoScalingGroup: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Asg', 'my-asg'),

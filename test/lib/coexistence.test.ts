@@ -87,16 +87,36 @@ test('this construct\'s own hook with drainTimeoutResult ABANDON is not reported
   expect(warnings(stack)).toEqual([]);
 });
 
-test('two DrainingLifecycleHooks on one group: warned; on two groups: not', () => {
-  const same = setup();
-  new DrainingLifecycleHook(same.stack, 'DrainHook', { autoScalingGroup: same.asg, cluster: same.cluster });
-  new DrainingLifecycleHook(same.stack, 'DrainHook2', { autoScalingGroup: same.asg, cluster: same.cluster });
-  expect(warnings(same.stack)).toEqual([DrainingLifecycleHookWarnings.SECOND_DRAINING_HOOK]);
+test('two DrainingLifecycleHooks on one group: synthesis fails, each naming the other and the ID', () => {
+  const { stack, cluster, asg } = setup();
+  new DrainingLifecycleHook(stack, 'DrainHook', { autoScalingGroup: asg, cluster });
+  new DrainingLifecycleHook(stack, 'DrainHook2', { autoScalingGroup: asg, cluster });
+  const id = DrainingLifecycleHookWarnings.SECOND_DRAINING_HOOK.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  let error: unknown;
+  try {
+    (stack.node.root as App).synth();
+  } catch (e) {
+    error = e;
+  }
+  expect(String(error)).toMatch(new RegExp(`\\[Test/DrainHook\\] DrainingLifecycleHook Test/DrainHook2 drains the same group: two drain hooks race each other\\. Keep one\\. \\[${id}\\]`));
+  expect(String(error)).toMatch(new RegExp('\\[Test/DrainHook2\\] DrainingLifecycleHook Test/DrainHook drains the same group'));
+});
 
-  const two = setup();
-  new DrainingLifecycleHook(two.stack, 'DrainHook', { autoScalingGroup: two.asg, cluster: two.cluster });
-  new DrainingLifecycleHook(two.stack, 'DrainHook2', { autoScalingGroup: two.group('B'), cluster: two.cluster });
-  expect(warnings(two.stack)).toEqual([]);
+test('a second DrainingLifecycleHook added later, in another stack: seen, the check runs at synthesis over the whole tree', () => {
+  const { stack, cluster, asg } = setup();
+  new DrainingLifecycleHook(stack, 'DrainHook', { autoScalingGroup: asg, cluster });
+  const app = stack.node.root as App;
+  new DrainingLifecycleHook(new Stack(app, 'Later', { env: { account: '123456789012', region: 'eu-west-1' } }), 'DrainHook',
+    { autoScalingGroup: asg, cluster });
+  expect(() => app.synth()).toThrow(/\[Test\/DrainHook\] DrainingLifecycleHook Later\/DrainHook drains the same group/);
+});
+
+test('DrainingLifecycleHooks on two groups: synthesis succeeds, with no warning', () => {
+  const { stack, cluster, asg, group } = setup();
+  new DrainingLifecycleHook(stack, 'DrainHook', { autoScalingGroup: asg, cluster });
+  new DrainingLifecycleHook(stack, 'DrainHook2', { autoScalingGroup: group('B'), cluster });
+  expect(() => (stack.node.root as App).synth()).not.toThrow();
+  expect(warnings(stack)).toEqual([]);
 });
 
 test('an imported group with a capacity provider on another group: no false positive', () => {
@@ -124,6 +144,7 @@ test('the warning IDs are public API, and their values are part of the contract 
     DrainingLifecycleHookWarnings.SECOND_DRAINING_HOOK,
     DrainingLifecycleHookWarnings.DRAIN_TIMEOUT_BELOW_SWEEP_INTERVAL,
     DrainingLifecycleHookWarnings.DEAD_LETTER_QUEUE_KEY_POLICY,
+    DrainingLifecycleHookWarnings.LOG_LEVEL_DROPS_METRICS,
   ]).toEqual([
     'ecs-draining-lifecycle-hook:managedDraining',
     'ecs-draining-lifecycle-hook:instanceDrainHook',
@@ -131,5 +152,6 @@ test('the warning IDs are public API, and their values are part of the contract 
     'ecs-draining-lifecycle-hook:secondDrainingHook',
     'ecs-draining-lifecycle-hook:drainTimeoutBelowSweepInterval',
     'ecs-draining-lifecycle-hook:deadLetterQueueKeyPolicy',
+    'ecs-draining-lifecycle-hook:logLevelDropsMetrics',
   ]);
 });

@@ -1,14 +1,15 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { DrainingLifecycleHook, StandaloneTaskPolicy } from '../../lib';
+import { DrainingLifecycleHook, type DrainingLifecycleHookProps, DrainingLifecycleHookWarnings, StandaloneTaskPolicy } from '../../lib';
 import { ApiCallUse, HANDLER_API_CALLS, iamActionOf } from '../../lib/handler-api-calls';
 import { MetricName } from '../../lib/handler-contract';
-import { arn, CLUSTER_ARN, ENV, envOf, importedStack } from './fixtures';
+import { arn, CLUSTER_ARN, ENV, envOf, importedStack, importedStackWith } from './fixtures';
 
 const IMPORTED_CLUSTER_ARN = arn(':ecs:eu-west-1:123456789012:cluster/prod');
 const ASG_ARN = arn(':autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/my-asg');
@@ -69,6 +70,13 @@ describe('defaults', () => {
       DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DrainHookDeadLetterQueue'), 'Arn'] } },
     });
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 });
+  });
+
+  test('outside any VPC, with no log level: the function has no VpcConfig and Lambda\'s default levels', () => {
+    const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0].Properties;
+    expect(fn.VpcConfig).toBeUndefined();
+    expect(Object.keys(fn.LoggingConfig).sort()).toEqual(['LogFormat', 'LogGroup']);
+    template.resourceCountIs('AWS::EC2::SecurityGroup', 0);
   });
 
   test('logs kept for one month', () => {
@@ -197,6 +205,87 @@ describe('options', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
     template.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] }, SqsManagedSseEnabled: Match.absent() });
     expect(template.toJSON()).toMatchSnapshot();
+  });
+});
+
+describe('in a VPC', () => {
+  const ENI_ACTIONS = [
+    'ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface',
+    'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses',
+  ];
+  function inVpc(props: { subnets?: boolean; securityGroup?: boolean } = {}) {
+    const stack = new Stack(new App(), 'Test', { env: ENV });
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'FunctionVpc', {
+      vpcId: 'vpc-1', availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+      privateSubnetIds: ['subnet-private-a', 'subnet-private-b'], isolatedSubnetIds: ['subnet-isolated-a', 'subnet-isolated-b'],
+    });
+    importedStackWith(stack, {
+      vpc,
+      vpcSubnets: props.subnets ? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } : undefined,
+      securityGroups: props.securityGroup ? [ec2.SecurityGroup.fromSecurityGroupId(stack, 'Sg', 'sg-1')] : undefined,
+    });
+    return Template.fromStack(stack);
+  }
+
+  test('the function runs in the given subnets with the given security groups', () => {
+    inVpc({ subnets: true, securityGroup: true }).hasResourceProperties('AWS::Lambda::Function', {
+      VpcConfig: { SubnetIds: ['subnet-isolated-a', 'subnet-isolated-b'], SecurityGroupIds: ['sg-1'] },
+    });
+  });
+
+  test('with vpc alone: the VPC\'s private subnets, and a security group with outbound traffic only', () => {
+    const template = inVpc();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      VpcConfig: { SubnetIds: ['subnet-private-a', 'subnet-private-b'], SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^DrainHookHandlerSecurityGroup'), 'GroupId'] }] },
+    });
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      VpcId: 'vpc-1', SecurityGroupEgress: [{ CidrIp: '0.0.0.0/0', IpProtocol: '-1' }], SecurityGroupIngress: Match.absent(),
+    });
+  });
+
+  test('the role may manage the function\'s network interfaces (AWSLambdaVPCAccessExecutionRole\'s EC2 actions, not its logs:*), before the function is created', () => {
+    const template = inVpc();
+    const [policyId, policy] = Object.entries(template.findResources('AWS::IAM::Policy'))[0];
+    expect(policy.Properties.PolicyDocument.Statement).toContainEqual({ Effect: 'Allow', Action: ENI_ACTIONS, Resource: '*' });
+    expect(Object.values(template.findResources('AWS::IAM::Role')).map((r) => r.Properties.ManagedPolicyArns)).toEqual([undefined]);
+    expect(Object.values(template.findResources('AWS::Lambda::Function'))[0].DependsOn).toContain(policyId);
+  });
+
+  test('without vpc: no EC2 permission', () => {
+    expect(ecsAndAutoscalingActions(importedStack().template).filter((a) => a.startsWith('ec2:'))).toEqual([]);
+  });
+
+  test.each<[string, (stack: Stack) => Partial<DrainingLifecycleHookProps>, string]>([
+    ['vpcSubnets', () => ({ vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } }), 'vpcSubnets'],
+    ['securityGroups', (stack) => ({ securityGroups: [ec2.SecurityGroup.fromSecurityGroupId(stack, 'Sg', 'sg-1')] }), 'securityGroups \\(1\\)'],
+  ])('%s without vpc: an error naming it', (_, props, named) => {
+    const stack = new Stack(new App(), 'Test', { env: ENV });
+    expect(() => importedStackWith(stack, props(stack))).toThrow(new RegExp('^vpcSubnets and securityGroups are only used with vpc, which '
+      + `places the handler in a VPC: set vpc, or remove them; got ${named} without vpc$`));
+  });
+});
+
+describe('logLevel', () => {
+  const logLevelWarnings = (stack: Stack) => Annotations.fromStack(stack)
+    .findWarning('/Test/DrainHook', Match.stringLikeRegexp('logLevelDropsMetrics')).map((w) => String(w.entry.data));
+
+  test('sets the function\'s application log level, and nothing else of its logging', () => {
+    const { template, stack } = importedStack({ logLevel: lambda.ApplicationLogLevel.DEBUG });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'DEBUG', SystemLogLevel: Match.absent() },
+    });
+    expect(logLevelWarnings(stack)).toEqual([]);
+  });
+
+  test.each([lambda.ApplicationLogLevel.WARN, lambda.ApplicationLogLevel.ERROR, lambda.ApplicationLogLevel.FATAL])(
+    '%s drops the EMF metric lines (Lambda treats a line without a level as INFO): warned', (logLevel) => {
+      const { stack } = importedStack({ logLevel });
+      expect(logLevelWarnings(stack)).toEqual([expect.stringMatching(new RegExp(`^logLevel ${logLevel} drops the handler's metrics: .*`
+        + `Use INFO, or leave logLevel unset\\. \\[ack: ${DrainingLifecycleHookWarnings.LOG_LEVEL_DROPS_METRICS}\\]$`))]);
+    });
+
+  test('INFO: not warned', () => {
+    expect(logLevelWarnings(importedStack({ logLevel: lambda.ApplicationLogLevel.INFO }).stack)).toEqual([]);
   });
 });
 

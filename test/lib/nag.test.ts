@@ -40,6 +40,15 @@ test('a dead-letter queue encrypted with a KMS key: no unacknowledged finding', 
   }))).not.toThrow();
 });
 
+test('the handler in a VPC (its own security group, and the network-interface statement): no unacknowledged finding', () => {
+  expect(nagApp((stack) => new DrainingLifecycleHook(stack, 'DrainHook', {
+    ...imported(stack),
+    vpc: ec2.Vpc.fromVpcAttributes(stack, 'FunctionVpc', {
+      vpcId: 'vpc-0a1b2c3d4e5f60718', availabilityZones: ['eu-west-1a'], privateSubnetIds: ['subnet-0a1b2c3d4e5f60718'],
+    }),
+  }))).not.toThrow();
+});
+
 test('group and cluster defined in the same stack (token ARNs): the construct\'s own resources have no finding', () => {
   let error: unknown;
   try {

@@ -25,9 +25,9 @@ describe('validation', () => {
     ['drain near 48 h with a 5 minute sweep', { drainTimeout: Duration.seconds(172081), heartbeatTimeout: Duration.hours(2), sweepInterval: Duration.minutes(5) },
       /2 × sweepInterval \(5 minutes\) .*highest allowed drainTimeout is 172080 seconds/],
     ['drain of 0', { drainTimeout: Duration.seconds(0) }, /drainTimeout must be a whole number of seconds, more than 0, got 0 seconds/],
-    ['drain over 100 heartbeats', { drainTimeout: Duration.hours(20) },
+    ['drain over 100 explicit heartbeats', { drainTimeout: Duration.hours(20), heartbeatTimeout: Duration.minutes(10) },
       /drainTimeout \(20 hours\) \+ 2 × sweepInterval \(1 minute\) \+ 2 minutes must be at most 100 × heartbeatTimeout \(100 × 10 minutes = 60000 seconds\).*highest allowed drainTimeout is 59760 seconds: lower drainTimeout, or raise heartbeatTimeout to at least 723 seconds/],
-    ['drain of exactly 100 heartbeats', { drainTimeout: Duration.minutes(1000) }, /highest allowed drainTimeout is 59760 seconds: lower drainTimeout, or raise heartbeatTimeout to at least 603 seconds/],
+    ['drain of exactly 100 explicit heartbeats', { drainTimeout: Duration.minutes(1000), heartbeatTimeout: Duration.minutes(10) }, /highest allowed drainTimeout is 59760 seconds: lower drainTimeout, or raise heartbeatTimeout to at least 603 seconds/],
     ['grace without STOP', { standaloneTaskGracePeriod: Duration.minutes(1) }, /standaloneTaskGracePeriod is only used with StandaloneTaskPolicy.STOP, but standaloneTaskPolicy is WAIT/],
     ['grace not shorter than the drain', { standaloneTaskPolicy: StandaloneTaskPolicy.STOP, standaloneTaskGracePeriod: Duration.hours(1) },
       /^standaloneTaskGracePeriod \(1 hour\) must be shorter than drainTimeout \(1 hour\), or standalone tasks are never stopped$/],
@@ -110,6 +110,65 @@ describe('validation', () => {
       lifecycleHookName: name,
     });
     Template.fromStack(stack).hasResourceProperties('AWS::AutoScaling::LifecycleHook', { LifecycleHookName: { Ref: 'HookName' } });
+  });
+});
+
+describe('heartbeatTimeout not set: derived from drainTimeout and sweepInterval', () => {
+  /** The hook's HeartbeatTimeout, in seconds, and whether it satisfies the rule validation.ts enforces. */
+  function derivedHeartbeat(props: Partial<DrainingLifecycleHookProps>): number {
+    const { template } = importedStack(props);
+    const hooks = Object.values(template.findResources('AWS::AutoScaling::LifecycleHook'));
+    expect(hooks).toHaveLength(1);
+    const heartbeat = hooks[0].Properties.HeartbeatTimeout;
+    expect(envOf(template).HEARTBEAT_TIMEOUT_SECONDS).toBe(String(heartbeat));
+    return heartbeat;
+  }
+  const satisfiesRule = (heartbeat: number, drain: Duration, sweep = Duration.minutes(1)) =>
+    heartbeat >= 30 && heartbeat <= 7200 && heartbeat >= sweep.toSeconds() + 120
+    && drain.toSeconds() + 2 * sweep.toSeconds() + 120 <= Math.min(48 * 3600, 100 * heartbeat);
+
+  test('a drainTimeout of 24 hours synthesizes, with the smallest whole minute that fits (15 minutes)', () => {
+    const heartbeat = derivedHeartbeat({ drainTimeout: Duration.hours(24) });
+    expect(satisfiesRule(heartbeat, Duration.hours(24))).toBe(true);
+    expect(heartbeat).toBe(900);
+  });
+
+  test('a drainTimeout of 47 hours synthesizes (29 minutes)', () => {
+    const heartbeat = derivedHeartbeat({ drainTimeout: Duration.hours(47) });
+    expect(satisfiesRule(heartbeat, Duration.hours(47))).toBe(true);
+    expect(heartbeat).toBe(1740);
+  });
+
+  test('the highest allowed drainTimeout, with a 5 minute sweep, synthesizes', () => {
+    const drainTimeout = Duration.seconds(172080);
+    const sweepInterval = Duration.minutes(5);
+    expect(satisfiesRule(derivedHeartbeat({ drainTimeout, sweepInterval }), drainTimeout, sweepInterval)).toBe(true);
+  });
+
+  test('10 minutes whenever it suffices: the default drainTimeout, and the longest drainTimeout 10 minutes allow', () => {
+    expect(derivedHeartbeat({})).toBe(600);
+    expect(derivedHeartbeat({ drainTimeout: Duration.seconds(59760) })).toBe(600);
+    expect(derivedHeartbeat({ drainTimeout: Duration.seconds(59761) })).toBe(660);
+  });
+
+  test('a long sweepInterval raises it to sweepInterval + 2 minutes', () => {
+    expect(derivedHeartbeat({ sweepInterval: Duration.minutes(10) })).toBe(720);
+  });
+
+  test('an explicit heartbeatTimeout is not raised: too small for drainTimeout, it fails as before', () => {
+    expect(() => importedStack({ drainTimeout: Duration.hours(24), heartbeatTimeout: Duration.minutes(10) }))
+      .toThrow(/must be at most 100 × heartbeatTimeout \(100 × 10 minutes = 60000 seconds\).*raise heartbeatTimeout to at least 867 seconds/);
+  });
+
+  test('a drainTimeout that does not fit in 48 hours still fails, with the 48 hour message', () => {
+    expect(() => importedStack({ drainTimeout: Duration.hours(48) })).toThrow(/must be at most 48 hours \(172800 seconds\).*lower drainTimeout or sweepInterval/);
+  });
+
+  test('a drainTimeout that is a token cannot be derived from: 10 minutes', () => {
+    const stack = new Stack(new App(), 'Test', { env: ENV });
+    const drainTimeout = Duration.seconds(new CfnParameter(stack, 'DrainTimeout', { type: 'Number' }).valueAsNumber);
+    importedStackWith(stack, { drainTimeout });
+    Template.fromStack(stack).hasResourceProperties('AWS::AutoScaling::LifecycleHook', { HeartbeatTimeout: 600 });
   });
 });
 
