@@ -7,6 +7,7 @@ import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { resolve } from '../../emulator';
 import { DrainingLifecycleHook, StandaloneTaskPolicy } from '../../lib';
@@ -36,12 +37,17 @@ function requestFor(call: HandlerApiCall, t: Target): { resource: string; contex
 }
 
 /** The role's identity policies, with CloudFormation intrinsics resolved. */
-function rolePolicy(standaloneTaskPolicy?: StandaloneTaskPolicy): Record<string, any> {
+function rolePolicy(standaloneTaskPolicy?: StandaloneTaskPolicy, inVpc = false): Record<string, any> {
   const stack = new Stack(new App(), 'Iam', { env: { account: ACCOUNT, region: REGION } });
   new DrainingLifecycleHook(stack, 'DrainHook', {
     autoScalingGroup: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Asg', OURS.group),
     cluster: ecs.Cluster.fromClusterArn(stack, 'Cluster', clusterArn(OURS)),
     standaloneTaskPolicy,
+    ...(inVpc ? {
+      vpc: ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+        vpcId: 'vpc-0123456789abcdef0', availabilityZones: [`${REGION}a`], privateSubnetIds: ['subnet-0123456789abcdef0'],
+      }),
+    } : {}),
   });
   const template = Template.fromStack(stack).toJSON();
   const policies = Object.values(template.Resources).filter((r: any) => r.Type === 'AWS::IAM::Policy');
@@ -84,7 +90,8 @@ test('(b) the same calls on another cluster and another group: denied', async ()
 
 test('(b) the cluster condition matters on its own: this cluster\'s ARN prefix with another ecs:cluster is denied', async () => {
   const policy = rolePolicy();
-  for (const call of always.filter((c) => c.scope === ApiCallScope.CONTAINER_INSTANCE || c.scope === ApiCallScope.TASK)) {
+  const conditioned = [ApiCallScope.CONTAINER_INSTANCE, ApiCallScope.TASK, ApiCallScope.IN_CLUSTER];
+  for (const call of always.filter((c) => conditioned.includes(c.scope))) {
     const { resource } = requestFor(call, OURS);
     expect(await decide(policy, iamActionOf(call), resource, { 'ecs:cluster': clusterArn(FOREIGN) })).toBe('ImplicitlyDenied');
   }
@@ -103,6 +110,25 @@ test('(c) dangerous actions: denied, even on this cluster and group', async () =
   for (const [action, resource, context] of dangerous) {
     expect([action, await decide(policy, action, resource, context)]).toEqual([action, 'ImplicitlyDenied']);
   }
+});
+
+test('(b) ecs:ListTasks on Resource "*" is scoped by the ecs:cluster condition alone: another cluster is denied, whatever the resource', async () => {
+  const policy = rolePolicy();
+  for (const resource of ['*', `arn:aws:ecs:${REGION}:${ACCOUNT}:container-instance/${OURS.cluster}/0a1b2c3d4e5f`]) {
+    expect(await decide(policy, 'ecs:ListTasks', resource, { 'ecs:cluster': clusterArn(OURS) })).toBe('Allowed');
+    expect(await decide(policy, 'ecs:ListTasks', resource, { 'ecs:cluster': clusterArn(FOREIGN) })).toBe('ImplicitlyDenied');
+  }
+});
+
+test('with vpc: Lambda may manage the function\'s network interfaces, and nothing more of EC2', async () => {
+  const policy = rolePolicy(undefined, true);
+  for (const action of ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface']) {
+    expect([action, await decide(policy, action, '*', {})]).toEqual([action, 'Allowed']);
+  }
+  for (const action of ['ec2:TerminateInstances', 'ec2:ModifyNetworkInterfaceAttribute', 'ec2:CreateSecurityGroup']) {
+    expect([action, await decide(policy, action, '*', {})]).toEqual([action, 'ImplicitlyDenied']);
+  }
+  expect(await decide(rolePolicy(), 'ec2:CreateNetworkInterface', '*', {})).toBe('ImplicitlyDenied');
 });
 
 test('StopTask is allowed only with StandaloneTaskPolicy.STOP, and only in this cluster', async () => {
