@@ -17,9 +17,9 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { ExampleStack } from '../../examples/example-stack';
 import { DrainingLifecycleHook, type DrainingLifecycleHookProps, StandaloneTaskPolicy } from '../../lib';
+import { EVERY_OPTION } from './fixtures';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 /** Regions to lint against (resource and property availability differs): the tests' region and cfn-lint's default. */
@@ -75,18 +75,8 @@ const CONFIGURATIONS: ReadonlyArray<readonly [string, (stack: Stack) => void, 'a
   ['standalone-ignore', imported({ standaloneTaskPolicy: StandaloneTaskPolicy.IGNORE })],
   ['spot-on-warm-pool-off', imported({ drainOnSpotInterruption: true, reactivateWarmPoolInstances: false })],
   ['every-option', (stack) => imported({
-    drainTimeout: Duration.hours(6),
-    heartbeatTimeout: Duration.minutes(30),
-    drainTimeoutResult: autoscaling.DefaultResult.ABANDON,
-    lifecycleHookName: 'drain-ecs',
-    sweepInterval: Duration.minutes(5),
-    standaloneTaskPolicy: StandaloneTaskPolicy.STOP,
-    standaloneTaskGracePeriod: Duration.minutes(20),
-    drainOnSpotInterruption: true,
-    reactivateWarmPoolInstances: false,
-    logRetention: logs.RetentionDays.ONE_YEAR,
+    ...EVERY_OPTION,
     deadLetterQueueEncryptionKey: new kms.Key(stack, 'Key', { enableKeyRotation: true }),
-    metricsNamespace: 'Platform/Drain',
   })(stack)],
   ['imported-kms-key', (stack) => imported({
     deadLetterQueueEncryptionKey: kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'),

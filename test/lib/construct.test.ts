@@ -1,15 +1,14 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { DrainingLifecycleHook, type DrainingLifecycleHookProps, DrainingLifecycleHookWarnings, StandaloneTaskPolicy } from '../../lib';
 import { ApiCallUse, HANDLER_API_CALLS, iamActionOf } from '../../lib/handler-api-calls';
 import { MetricName } from '../../lib/handler-contract';
-import { arn, CLUSTER_ARN, ENV, envOf, importedStack, importedStackWith } from './fixtures';
+import { arn, CLUSTER_ARN, ENV, envOf, EVERY_OPTION, importedStack, importedStackWith } from './fixtures';
 
 const IMPORTED_CLUSTER_ARN = arn(':ecs:eu-west-1:123456789012:cluster/prod');
 const ASG_ARN = arn(':autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/my-asg');
@@ -179,18 +178,8 @@ describe('options', () => {
     new DrainingLifecycleHook(stack, 'DrainHook', {
       autoScalingGroup: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Asg', 'my-asg'),
       cluster: ecs.Cluster.fromClusterArn(stack, 'Cluster', CLUSTER_ARN),
-      drainTimeout: Duration.hours(6),
-      heartbeatTimeout: Duration.minutes(30),
-      drainTimeoutResult: autoscaling.DefaultResult.ABANDON,
-      lifecycleHookName: 'drain-ecs',
-      sweepInterval: Duration.minutes(5),
-      standaloneTaskPolicy: StandaloneTaskPolicy.STOP,
-      standaloneTaskGracePeriod: Duration.minutes(20),
-      drainOnSpotInterruption: true,
-      reactivateWarmPoolInstances: false,
-      logRetention: logs.RetentionDays.ONE_YEAR,
+      ...EVERY_OPTION,
       deadLetterQueueEncryptionKey: key(stack),
-      metricsNamespace: 'Platform/Drain',
     });
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { LifecycleHookName: 'drain-ecs', HeartbeatTimeout: 1800, DefaultResult: 'ABANDON' });

@@ -1,9 +1,10 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { DrainingLifecycleHook, type DrainingLifecycleHookProps } from '../../lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { DrainingLifecycleHook, type DrainingLifecycleHookProps, StandaloneTaskPolicy } from '../../lib';
 
 /** What the construct's tests share: the stack environment, and the construct on an imported group and cluster. */
 
@@ -34,6 +35,21 @@ export function importedStackWith(stack: Stack, props: Partial<DrainingLifecycle
     ...props,
   });
 }
+
+/** Every option set to a value other than its default (the encryption key aside: each test makes its own). */
+export const EVERY_OPTION = {
+  drainTimeout: Duration.hours(6),
+  heartbeatTimeout: Duration.minutes(30),
+  drainTimeoutResult: autoscaling.DefaultResult.ABANDON,
+  lifecycleHookName: 'drain-ecs',
+  sweepInterval: Duration.minutes(5),
+  standaloneTaskPolicy: StandaloneTaskPolicy.STOP,
+  standaloneTaskGracePeriod: Duration.minutes(20),
+  drainOnSpotInterruption: true,
+  reactivateWarmPoolInstances: false,
+  logRetention: logs.RetentionDays.ONE_YEAR,
+  metricsNamespace: 'Platform/Drain',
+} as const satisfies Partial<DrainingLifecycleHookProps>;
 
 /** The one function's environment variables. */
 export function envOf(template: Template): Record<string, unknown> {
