@@ -103,6 +103,8 @@ export class Sweep {
         }
       }
     }
+    if (waiting.length === 0) this.reportDrains([]);
+    else if (draining) this.reportDrains(waiting.map((id) => draining.get(id)).filter((ci): ci is ContainerInstanceState => ci !== undefined));
     if (draining && waiting.length > 0) await this.sweepWaiting(waiting, draining, runner, run);
 
     // Instances leaving from the warm pool have nothing to drain.
@@ -122,6 +124,19 @@ export class Sweep {
       log.info('sweep finished', { terminatingWait: waiting.length, checked: reports.length, failures });
     }
     return reports;
+  }
+
+  /**
+   * The group's drains as this sweep found them, as two gauges: how many instances waiting to terminate are DRAINING,
+   * and how old the oldest of those drains is (by its marker; drains without one count, but have no age). Sent at
+   * every sweep that could read ECS (or had nothing to read), so an alarm on "a drain older than 30 minutes" needs no
+   * log. It costs no AWS call: the sweep reads all of it anyway.
+   */
+  private reportDrains(drainingWaiting: readonly ContainerInstanceState[]): void {
+    const now = this.core.nowSeconds();
+    const starts = drainingWaiting.map((ci) => ownMarker(ci, this.core.owner)?.drainStartedAt).filter((t): t is number => t !== undefined);
+    this.deps.metrics.count(MetricName.INSTANCES_DRAINING, drainingWaiting.length);
+    this.deps.metrics.seconds(MetricName.OLDEST_DRAIN_AGE, starts.length === 0 ? 0 : Math.max(0, now - Math.min(...starts)));
   }
 
   /** The sweep's work for the instances waiting to terminate, given the DRAINING container instances of the cluster. */

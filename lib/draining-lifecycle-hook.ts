@@ -482,7 +482,7 @@ export class DrainingLifecycleHook extends Construct {
    *
    * @param metricName one of DrainsStarted, DrainsCompleted, DrainTimeouts, DrainDuration, InstancesNotRegistered,
    *   PrematureCompletionGuards, StandaloneTasksStopped, WarmPoolReactivations, SpotInterruptionDrains, HandlerErrors,
-   *   DrainsWithoutMarker, ClusterNotFound
+   *   DrainsWithoutMarker, ClusterNotFound, InstancesDraining, OldestDrainAge
    */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
@@ -543,6 +543,22 @@ export class DrainingLifecycleHook extends Construct {
   /** Drains started early by a Spot Instance interruption warning. @default - sum over 5 minutes */
   public metricSpotInterruptionDrains(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(MetricName.SPOT_INTERRUPTION_DRAINS, props);
+  }
+
+  /**
+   * Instances of the group waiting to terminate whose container instance is DRAINING, as each sweep finds them (a
+   * gauge, sent every `sweepInterval`). @default - maximum over 5 minutes
+   */
+  public metricInstancesDraining(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.INSTANCES_DRAINING, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+
+  /**
+   * Seconds since the oldest drain of the group started, as each sweep finds it (0 when nothing drains): alarm on
+   * it to hear of a drain stuck long before `drainTimeout`. @default - maximum over 5 minutes
+   */
+  public metricOldestDrainAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.OLDEST_DRAIN_AGE, { statistic: cloudwatch.Stats.MAXIMUM, unit: cloudwatch.Unit.SECONDS, ...props });
   }
 
   /**

@@ -39,11 +39,15 @@ export enum MetricName {
   DRAINS_WITHOUT_MARKER = 'DrainsWithoutMarker',
   /** The cluster does not exist (ClusterNotFoundException): lifecycle actions completed without a drain. */
   CLUSTER_NOT_FOUND = 'ClusterNotFound',
+  /** Emitted by each sweep: the group's instances waiting to terminate whose container instance is DRAINING. */
+  INSTANCES_DRAINING = 'InstancesDraining',
+  /** Emitted by each sweep: seconds since the oldest of those drains started (0 when none). */
+  OLDEST_DRAIN_AGE = 'OldestDrainAge',
 }
 
-/** The unit of each metric: every metric is a count, except the drain duration. */
+/** The unit of each metric: every metric is a count, except the durations. */
 export function metricUnit(name: MetricName): 'Count' | 'Seconds' {
-  return name === MetricName.DRAIN_DURATION ? 'Seconds' : 'Count';
+  return name === MetricName.DRAIN_DURATION || name === MetricName.OLDEST_DRAIN_AGE ? 'Seconds' : 'Count';
 }
 
 /** The one dimension of every metric. */

@@ -889,3 +889,40 @@ describe('DELETED tasks', () => {
     expect(await h.taskStopped(ci.arn, h.aws.tasks[0].arn)).toEqual([{ instanceId: I1, outcome: 'completed' }]);
   });
 });
+
+describe('drain gauges sent by every sweep', () => {
+  test('nothing waits: 0 instances draining, oldest drain 0 s (an alarm sees data, not silence)', async () => {
+    h = new Harness();
+    await h.sweep();
+    expect(h.out.metricValues('InstancesDraining')).toEqual([0]);
+    expect(h.out.metricValues('OldestDrainAge')).toEqual([0]);
+  });
+
+  test('two drains: how many, and the age of the oldest, from its marker', async () => {
+    const ci = givenInstance(1);
+    h.aws.terminate(I1);
+    await h.lifecycle(I1);
+    h.advance(300);
+    const other = h.aws.addInstance('i-0fedcba9876543210');
+    h.aws.addTasks(other, 1);
+    h.aws.terminate('i-0fedcba9876543210');
+    await h.lifecycle('i-0fedcba9876543210');
+    h.advance(300);
+    await h.sweep();
+    expect(ci.status).toBe('DRAINING');
+    expect(h.out.metricValues('InstancesDraining')).toEqual([2]);
+    expect(h.out.metricValues('OldestDrainAge')).toEqual([600]);
+  });
+
+  test('ECS cannot be read: no gauge (unknown is not zero)', async () => {
+    givenInstance(1);
+    h.aws.terminate(I1);
+    await h.lifecycle();
+    h.aws.ecs.on(require('@aws-sdk/client-ecs').ListContainerInstancesCommand).rejects(
+      Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client' }));
+    h.advance(60);
+    await h.sweep();
+    expect(h.out.metricValues('InstancesDraining')).toEqual([]);
+    expect(h.out.metricValues('OldestDrainAge')).toEqual([]);
+  });
+});

@@ -382,6 +382,8 @@ describe('public surface', () => {
     ['metricWarmPoolReactivations', 'WarmPoolReactivations', 'Sum'],
     ['metricSpotInterruptionDrains', 'SpotInterruptionDrains', 'Sum'],
     ['metricDrainsWithoutMarker', 'DrainsWithoutMarker', 'Sum'],
+    ['metricInstancesDraining', 'InstancesDraining', 'Maximum'],
+    ['metricOldestDrainAge', 'OldestDrainAge', 'Maximum'],
     ['metricClusterNotFound', 'ClusterNotFound', 'Sum'],
   ] as const)('%s', (method, metricName, statistic) => {
     const metric = hook[method]();
