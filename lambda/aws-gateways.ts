@@ -262,10 +262,6 @@ export class SdkAutoScalingGateway implements AutoScalingGateway {
     private readonly lifecycleHookName: string,
   ) {}
 
-  isTransient(error: unknown): boolean {
-    return isTransientAwsError(error);
-  }
-
   async completeLifecycleAction(instanceId: string, result: LifecycleResult): Promise<LifecycleCallResult> {
     return this.lifecycleCall(() => call(new CompleteLifecycleActionCommand({
       AutoScalingGroupName: this.autoScalingGroupName,

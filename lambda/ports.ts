@@ -94,7 +94,7 @@ export interface GroupDescription {
   readonly hasWarmPool: boolean;
 }
 
-export interface AutoScalingGateway extends ErrorClassifier {
+export interface AutoScalingGateway {
   completeLifecycleAction(instanceId: string, result: LifecycleResult): Promise<LifecycleCallResult>;
   recordHeartbeat(instanceId: string): Promise<LifecycleCallResult>;
   describeGroup(): Promise<GroupDescription>;
