@@ -16,16 +16,13 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** What an SDK error means: classified by the adapters, so the workflow never looks into SDK errors itself. */
-export interface ErrorClassifier {
+export interface EcsGateway {
   /**
-   * Whether an error (after the SDK's own retries) may go away by itself: throttling, a 5xx, or no answer at all.
-   * Anything else (access denied, a bad parameter) needs a person.
+   * Whether an error of this gateway (after the SDK's own retries) may go away by itself: throttling, a 5xx, or no
+   * answer at all. Anything else (access denied, a bad parameter) needs a person. The adapter classifies SDK errors,
+   * so the workflow never looks into them itself.
    */
   isTransient(error: unknown): boolean;
-}
-
-export interface EcsGateway extends ErrorClassifier {
   /** The container instance of an EC2 instance in the cluster, or undefined if it is not registered (or INACTIVE). */
   findContainerInstance(ec2InstanceId: string): Promise<ContainerInstanceState | undefined>;
   /** Describes container instances (any number; batched by 100). Unknown ARNs are left out. */
