@@ -3,8 +3,11 @@
  * from AWS instead of from memory.
  *
  * Value, version 2: `<owner>/<drainStartedAt>/<lastHeartbeatAt>/<lastCheckedAt>/<trigger>` (epoch seconds, and one
- * letter for why the drain started). Version 1, written by earlier releases, is `<owner>/<drainStartedAt>/<lastHeartbeatAt>`:
- * it is still read, so a drain in flight when a new version deploys keeps going. ECS attribute values allow
+ * letter for why the drain started). Version 3 appends `/<phase>` for an instance that is not simply draining (see
+ * {@link DrainPhase}); a draining instance is still written as version 2, so a release that reads only version 2 can
+ * be rolled back to while drains are in flight. Version 1, written by earlier releases, is
+ * `<owner>/<drainStartedAt>/<lastHeartbeatAt>`: it is still read, so a drain in flight when a new version deploys
+ * keeps going. ECS attribute values allow
  * letters, digits, `/` and a few other characters, up to 128 of them (ECS API Reference, `Attribute`).
  *
  * ECS allows 10 custom attributes per resource: the marker cannot always be written. The drain then goes on without
@@ -24,6 +27,19 @@ export enum DrainTrigger {
   UNKNOWN = 'U',
 }
 
+/**
+ * Where the instance is in its drain. Only {@link DrainPhase.DRAINING} existed before version 3 of the marker; the
+ * other phases belong to opt-in features and are written as version 3.
+ */
+export enum DrainPhase {
+  /** Set DRAINING; its tasks are being waited for. */
+  DRAINING = 'D',
+  /** Waiting for the group's disruption budget: not DRAINING yet, its lifecycle action kept alive. */
+  QUEUED = 'Q',
+  /** Its lifecycle action was abandoned into a retained state: still draining, outside the group's capacity. */
+  RETAINED = 'R',
+}
+
 export interface DrainMarker {
   /** Which hook drains the instance (see {@link ownerId}). */
   readonly owner: string;
@@ -37,6 +53,8 @@ export interface DrainMarker {
    */
   readonly lastCheckedAt: number;
   readonly trigger: DrainTrigger;
+  /** Where the drain is; {@link DrainPhase.DRAINING} for every marker before version 3. */
+  readonly phase: DrainPhase;
 }
 
 /**
@@ -48,26 +66,27 @@ export function ownerId(autoScalingGroupName: string, lifecycleHookName: string)
 }
 
 /** A marker for a drain that starts now. */
-export function newMarker(owner: string, nowSeconds: number, trigger: DrainTrigger): DrainMarker {
-  return { owner, drainStartedAt: nowSeconds, lastHeartbeatAt: nowSeconds, lastCheckedAt: nowSeconds, trigger };
+export function newMarker(owner: string, nowSeconds: number, trigger: DrainTrigger, phase: DrainPhase = DrainPhase.DRAINING): DrainMarker {
+  return { owner, drainStartedAt: nowSeconds, lastHeartbeatAt: nowSeconds, lastCheckedAt: nowSeconds, trigger, phase };
 }
 
 export function encodeMarker(marker: DrainMarker): string {
   const times = [marker.drainStartedAt, marker.lastHeartbeatAt, marker.lastCheckedAt].map((t) => Math.floor(t));
-  return [marker.owner, ...times, marker.trigger].join('/');
+  const fields = [marker.owner, ...times, marker.trigger];
+  return (marker.phase === DrainPhase.DRAINING ? fields : [...fields, marker.phase]).join('/');
 }
 
-const V2 = /^([0-9a-f]{16})\/(\d{1,12})\/(\d{1,12})\/(\d{1,12})\/([LSU])$/;
+const V3 = /^([0-9a-f]{16})\/(\d{1,12})\/(\d{1,12})\/(\d{1,12})\/([LSU])(?:\/([QR]))?$/;
 const V1 = /^([0-9a-f]{16})\/(\d{1,12})\/(\d{1,12})$/;
 
 /** Parses a marker value of either version; returns undefined for anything that is not a well-formed marker. */
 export function decodeMarker(value: string | undefined): DrainMarker | undefined {
   if (value === undefined) return undefined;
-  const v2 = V2.exec(value);
-  if (v2) {
+  const v3 = V3.exec(value);
+  if (v3) {
     return {
-      owner: v2[1], drainStartedAt: Number(v2[2]), lastHeartbeatAt: Number(v2[3]), lastCheckedAt: Number(v2[4]),
-      trigger: v2[5] as DrainTrigger,
+      owner: v3[1], drainStartedAt: Number(v3[2]), lastHeartbeatAt: Number(v3[3]), lastCheckedAt: Number(v3[4]),
+      trigger: v3[5] as DrainTrigger, phase: (v3[6] ?? DrainPhase.DRAINING) as DrainPhase,
     };
   }
   const v1 = V1.exec(value);
@@ -75,5 +94,6 @@ export function decodeMarker(value: string | undefined): DrainMarker | undefined
   // Version 1 never recorded a task check: the drain start is the earliest it can have been, so every back-off
   // point passed since then counts as due (one check more, never one fewer).
   const drainStartedAt = Number(v1[2]);
-  return { owner: v1[1], drainStartedAt, lastHeartbeatAt: Number(v1[3]), lastCheckedAt: drainStartedAt, trigger: DrainTrigger.UNKNOWN };
+  return { owner: v1[1], drainStartedAt, lastHeartbeatAt: Number(v1[3]), lastCheckedAt: drainStartedAt, trigger: DrainTrigger.UNKNOWN,
+    phase: DrainPhase.DRAINING };
 }

@@ -34,7 +34,7 @@ describe('planInstance', () => {
 
   test('DRAINING with our marker keeps the recorded drain and evaluates', () => {
     expect(planInstance(instance({ status: 'DRAINING', markerValue: marker(100, 200) }), OWNER))
-      .toEqual({ action: 'evaluate', marker: { owner: OWNER, drainStartedAt: 100, lastHeartbeatAt: 200, lastCheckedAt: 100, trigger: 'L' } });
+      .toEqual({ action: 'evaluate', marker: { owner: OWNER, drainStartedAt: 100, lastHeartbeatAt: 200, lastCheckedAt: 100, trigger: 'L', phase: 'D' } });
   });
 
   test('DRAINING without a marker, or with another hook\'s or a malformed one, is adopted', () => {

@@ -82,7 +82,7 @@ describe('happy path', () => {
     // THEN the instance is DRAINING, the drain start is recorded in AWS, and nothing is completed yet
     expect(first).toEqual([{ instanceId: I1, outcome: 'waiting' }]);
     expect(ci.status).toBe('DRAINING');
-    expect(h.markerOf()).toEqual({ owner: OWNER, drainStartedAt: T0 / 1000, lastHeartbeatAt: T0 / 1000, lastCheckedAt: T0 / 1000, trigger: 'L' });
+    expect(h.markerOf()).toEqual({ owner: OWNER, drainStartedAt: T0 / 1000, lastHeartbeatAt: T0 / 1000, lastCheckedAt: T0 / 1000, trigger: 'L', phase: 'D' });
     // (one ListContainerInstances, for ACTIVE ones only: the counts come back with UpdateContainerInstancesState)
     expect(h.aws.calls()).toEqual([
       'ListContainerInstances', 'RecordLifecycleActionHeartbeat', 'PutAttributes', 'UpdateContainerInstancesState',

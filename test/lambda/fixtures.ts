@@ -1,6 +1,6 @@
 import type { DrainConfig } from '../../lambda/config';
 import type { ContainerInstanceState, TaskState } from '../../lambda/decisions';
-import { DrainTrigger, encodeMarker, ownerId } from '../../lambda/drain-marker';
+import { DrainPhase, DrainTrigger, encodeMarker, ownerId } from '../../lambda/drain-marker';
 import type { LineWriter } from '../../lambda/telemetry';
 
 export const ACCOUNT = '123456789012';
@@ -48,12 +48,12 @@ export function instance(overrides: Partial<ContainerInstanceState> = {}): Conta
   };
 }
 
-/** A drain marker as this release writes it (version 2). */
+/** A drain marker as this release writes it (version 2 while draining, version 3 in another phase). */
 export function marker(
   drainStartedAt: number, lastHeartbeatAt = drainStartedAt, owner = OWNER,
-  lastCheckedAt = drainStartedAt, trigger = DrainTrigger.LIFECYCLE_ACTION,
+  lastCheckedAt = drainStartedAt, trigger = DrainTrigger.LIFECYCLE_ACTION, phase = DrainPhase.DRAINING,
 ): string {
-  return encodeMarker({ owner, drainStartedAt, lastHeartbeatAt, lastCheckedAt, trigger });
+  return encodeMarker({ owner, drainStartedAt, lastHeartbeatAt, lastCheckedAt, trigger, phase });
 }
 
 /** A drain marker as releases before the drain trigger was recorded wrote it (version 1). */
