@@ -11,7 +11,7 @@
  * letters, digits, `/` and a few other characters, up to 128 of them (ECS API Reference, `Attribute`).
  *
  * ECS allows 10 custom attributes per resource: the marker cannot always be written. The drain then goes on without
- * it (see "Instances with 10 custom attributes" in the README, and the `DrainsWithoutMarker` metric).
+ * it (see "Instances with 10 custom attributes" in docs/design.md, and the `DrainsWithoutMarker` metric).
  */
 import { createHash } from 'crypto';
 

@@ -1,27 +1,30 @@
 /**
- * Every ```ts example in the README compiles against this library's sources (imports of
- * 'ecs-draining-lifecycle-hook' resolve to lib/), so the README cannot drift from the API.
+ * Every ```ts example in the README, in docs/ and in CONTRIBUTING.md compiles against this library's sources (imports
+ * of 'ecs-draining-lifecycle-hook' resolve to lib/), so the documentation cannot drift from the API.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import * as ts from 'typescript';
 
 const root = path.join(__dirname, '..');
-const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
-const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+const documents = ['README.md', 'CONTRIBUTING.md', ...fs.readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const blocksOf = (file: string) => [...fs.readFileSync(path.join(root, file), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+const readmeBlocks = blocksOf('README.md');
+const blocks = documents.flatMap((file) => blocksOf(file).map((code, i) => ({ name: `${file.replace(/[/.]/g, '-')}-${i + 1}`, code })));
 
 jest.setTimeout(120_000);
 
-test('the README has TypeScript examples', () => {
-  expect(blocks.length).toBeGreaterThanOrEqual(3);
+test('the README and the docs have TypeScript examples', () => {
+  expect(readmeBlocks.length).toBeGreaterThanOrEqual(2);
+  expect(blocks.length).toBeGreaterThan(readmeBlocks.length);
 });
 
-test('every README example type-checks', () => {
+test('every example in the README and the docs type-checks', () => {
   const dir = path.join(root, '.readme-examples');
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir);
-  const files = blocks.map((code, i) => {
-    const file = path.join(dir, `example-${i + 1}.ts`);
+  const files = blocks.map(({ name, code }) => {
+    const file = path.join(dir, `${name}.ts`);
     fs.writeFileSync(file, code);
     return file;
   });
