@@ -19,6 +19,7 @@ import {
   DescribeContainerInstancesCommand,
   DescribeTasksCommand,
   type ECSClient,
+  GetTaskProtectionCommand,
   ListContainerInstancesCommand,
   ListTasksCommand,
   PutAttributesCommand,
@@ -31,7 +32,8 @@ import type { ContainerInstanceState, TaskState } from './decisions';
 import { DRAIN_MARKER_ATTRIBUTE } from './drain-marker';
 import {
   type AutoScalingGateway, ClusterNotFoundError, DESCRIBE_BATCH, type EcsGateway, type GroupDescription, type GroupInstance,
-  type LifecycleCallResult, type MarkerWrite, type StatusFailure, type StatusUpdate, UPDATE_STATE_BATCH, chunk,
+  type LifecycleCallResult, type MarkerWrite, type StatusFailure, type StatusUpdate, TASK_PROTECTION_BATCH, type TaskProtection,
+  UPDATE_STATE_BATCH, chunk,
 } from './ports';
 
 /** A command class: only its identity matters here. */
@@ -47,6 +49,7 @@ export const COMMAND_ACTIONS: ReadonlyMap<CommandClass, string> = new Map<Comman
   [ListTasksCommand, 'ecs:ListTasks'],
   [DescribeTasksCommand, 'ecs:DescribeTasks'],
   [StopTaskCommand, 'ecs:StopTask'],
+  [GetTaskProtectionCommand, 'ecs:GetTaskProtection'],
   [CompleteLifecycleActionCommand, 'autoscaling:CompleteLifecycleAction'],
   [RecordLifecycleActionHeartbeatCommand, 'autoscaling:RecordLifecycleActionHeartbeat'],
   [DescribeAutoScalingGroupsCommand, 'autoscaling:DescribeAutoScalingGroups'],
@@ -212,6 +215,24 @@ export class SdkEcsGateway implements EcsGateway {
 
   async stopTask(taskArn: string, reason: string): Promise<void> {
     await this.send(new StopTaskCommand({ cluster: this.cluster, task: taskArn, reason }), (c) => this.client.send(c));
+  }
+
+  async getTaskProtection(taskArns: readonly string[]): Promise<TaskProtection[]> {
+    const out: TaskProtection[] = [];
+    for (const batch of chunk(taskArns, TASK_PROTECTION_BATCH)) {
+      const res = await this.send(new GetTaskProtectionCommand({ cluster: this.cluster, tasks: batch }), (c) => this.client.send(c));
+      for (const t of res.protectedTasks ?? []) {
+        if (!t.taskArn) continue;
+        out.push({
+          arn: t.taskArn, protectionEnabled: t.protectionEnabled === true,
+          ...(t.expirationDate !== undefined ? { expiresAt: t.expirationDate.getTime() } : {}),
+        });
+      }
+      for (const f of res.failures ?? []) {
+        if (f.arn) out.push({ arn: f.arn, protectionEnabled: false, failure: f.reason ?? 'unknown' });
+      }
+    }
+    return out;
   }
 
   /**

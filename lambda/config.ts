@@ -9,6 +9,8 @@ import {
 
 export type LifecycleResult = 'CONTINUE' | 'ABANDON';
 export type StandalonePolicy = 'WAIT' | 'STOP' | 'IGNORE';
+/** lib/task-protection-policy.ts: IGNORE sets DRAINING at once; WAIT leaves the instance ACTIVE while a task is protected. */
+export type ProtectionPolicy = 'IGNORE' | 'WAIT';
 
 export interface DrainConfig {
   readonly clusterName: string;
@@ -21,6 +23,7 @@ export interface DrainConfig {
   readonly drainTimeoutResult: LifecycleResult;
   readonly standaloneTaskPolicy: StandalonePolicy;
   readonly standaloneTaskGracePeriodSeconds: number;
+  readonly taskProtectionPolicy: ProtectionPolicy;
   readonly spotInterruptionDraining: boolean;
   readonly warmPoolReactivation: boolean;
   readonly metricsNamespace: string;
@@ -77,6 +80,7 @@ export function loadConfig(env: Env): DrainConfig {
     drainTimeoutResult: oneOf(env, E.DRAIN_TIMEOUT_RESULT, ['CONTINUE', 'ABANDON'] as const),
     standaloneTaskPolicy: oneOf(env, E.STANDALONE_TASK_POLICY, ['WAIT', 'STOP', 'IGNORE'] as const),
     standaloneTaskGracePeriodSeconds: seconds(env, E.STANDALONE_TASK_GRACE_PERIOD_SECONDS, 0, MAX_LIFECYCLE_ACTION_SECONDS),
+    taskProtectionPolicy: oneOf(env, E.TASK_PROTECTION_POLICY, ['IGNORE', 'WAIT'] as const),
     spotInterruptionDraining: flag(env, E.SPOT_INTERRUPTION_DRAINING),
     warmPoolReactivation: flag(env, E.WARM_POOL_REACTIVATION),
     metricsNamespace: required(env, E.METRICS_NAMESPACE),

@@ -4,7 +4,7 @@
  */
 import { HEARTBEAT_SAFETY_MARGIN_SECONDS } from '../lib/handler-contract';
 import type { DrainConfig, StandalonePolicy } from './config';
-import { type DrainMarker, decodeMarker } from './drain-marker';
+import { type DrainMarker, DrainPhase, decodeMarker } from './drain-marker';
 
 /** What ECS reports about a container instance. */
 export interface ContainerInstanceState {
@@ -53,6 +53,8 @@ export type InstancePlan =
   | { readonly action: 'complete'; readonly reason: string }
   /** ACTIVE: record the drain start, then set DRAINING. */
   | { readonly action: 'start-drain' }
+  /** ACTIVE, held by this hook for protected tasks (TaskProtectionPolicy.WAIT): check their protection again. */
+  | { readonly action: 'hold'; readonly marker: DrainMarker }
   /** DRAINING, but not by this hook (by hand, by a Spot warning of another tool, ...): record the drain start and wait. */
   | { readonly action: 'adopt-drain' }
   /** DRAINING by this hook: keep what was recorded and check the tasks. */
@@ -69,7 +71,10 @@ export function planInstance(instance: ContainerInstanceState | undefined, owner
   if (NOT_DRAINABLE.has(instance.status)) {
     return { action: 'complete', reason: `the container instance is ${instance.status}, which cannot run tasks to drain` };
   }
-  if (instance.status === 'ACTIVE') return { action: 'start-drain' };
+  if (instance.status === 'ACTIVE') {
+    const marker = ownMarker(instance, owner);
+    return marker?.phase === DrainPhase.PROTECTED ? { action: 'hold', marker } : { action: 'start-drain' };
+  }
   if (instance.status === 'DRAINING') {
     const marker = ownMarker(instance, owner);
     return marker ? { action: 'evaluate', marker } : { action: 'adopt-drain' };

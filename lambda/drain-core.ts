@@ -16,6 +16,7 @@ import {
 } from './decisions';
 import { type DrainMarker, DrainTrigger, encodeMarker, newMarker, ownerId } from './drain-marker';
 import type { AutoScalingGateway, Clock, ClusterNotFoundError, EcsGateway, StatusFailure } from './ports';
+import { ProtectionHold } from './task-protection';
 import { type Logger, MetricName, type Metrics } from './telemetry';
 import { INLINE, type WorkScope } from './work-scope';
 
@@ -24,6 +25,7 @@ export type InstanceOutcome =
   | 'completed-unmanaged' // nothing to drain (not registered, not drainable, from the warm pool)
   | 'timed-out' // drainTimeout reached: completed with the configured result
   | 'waiting' // tasks still running or stopping
+  | 'held' // TaskProtectionPolicy.WAIT: a task is protected, so the instance is left ACTIVE, its action kept alive
   | 'action-gone' // no lifecycle action pending any more (completed by an earlier or concurrent invocation, or expired)
   | 'reactivated' // returned from the warm pool and set ACTIVE again
   | 'drain-started-early' // Spot interruption warning: set DRAINING before the lifecycle action
@@ -63,9 +65,12 @@ export interface Drain {
 export class DrainCore {
   /** Which hook drains an instance: the owner in its drain marker. */
   readonly owner: string;
+  /** TaskProtectionPolicy.WAIT: drains that are not set DRAINING while a task on the instance is protected. */
+  private readonly protection: ProtectionHold;
 
   constructor(private readonly deps: DrainerDeps) {
     this.owner = ownerId(deps.config.autoScalingGroupName, deps.config.lifecycleHookName);
+    this.protection = new ProtectionHold(this, deps);
   }
 
   nowSeconds(): number {
@@ -105,6 +110,8 @@ export class DrainCore {
         return (await this.adoptDrains([instance!], INLINE))[0];
       case 'evaluate':
         return this.evaluate({ instance: instance!, marker: plan.marker, recorded: true });
+      case 'hold':
+        return this.protection.recheck({ instance: instance!, marker: plan.marker, recorded: true });
     }
   }
 
@@ -120,7 +127,11 @@ export class DrainCore {
    * the counts ECS answers the update with, so an idle instance completes right away.
    */
   async startDrains(instances: readonly ContainerInstanceState[], scope: WorkScope): Promise<InstanceReport[]> {
-    const { reports, drains } = await this.admit(instances, scope);
+    const admitted = await this.admit(instances, scope);
+    // TaskProtectionPolicy.WAIT: an instance with a protected task is held ACTIVE instead (task-protection.ts).
+    const held = await this.protection.holdProtected(admitted.drains, scope);
+    const reports = [...admitted.reports, ...held.reports];
+    const drains = held.drains;
     if (drains.length === 0) return reports;
     const update = await this.deps.ecs.updateStatus(drains.map((d) => d.instance.arn), 'DRAINING');
     const refusedArns = new Set(update.failures.map((f) => f.arn));
@@ -312,7 +323,13 @@ export class DrainCore {
     return this.heartbeat(drain, {});
   }
 
-  private async heartbeat(drain: Drain, fields: { tasksNotStopped?: number }): Promise<InstanceReport> {
+  /** {@link keepAlive} when a heartbeat is due ({@link heartbeatDue}); `fields` go into its log line. */
+  async keepAliveIfDue(drain: Drain, fields: Record<string, number>): Promise<InstanceReport> {
+    if (!heartbeatDue(this.nowSeconds(), drain.marker, this.deps.config)) return { instanceId: drain.instance.ec2InstanceId, outcome: 'waiting' };
+    return this.heartbeat(drain, fields);
+  }
+
+  private async heartbeat(drain: Drain, fields: Record<string, number>): Promise<InstanceReport> {
     const { instance, marker } = drain;
     const instanceId = instance.ec2InstanceId;
     const log = this.logFor(instanceId, { containerInstanceArn: instance.arn });

@@ -38,6 +38,11 @@ export enum DrainPhase {
   QUEUED = 'Q',
   /** Its lifecycle action was abandoned into a retained state: still draining, outside the group's capacity. */
   RETAINED = 'R',
+  /**
+   * With TaskProtectionPolicy.WAIT: a task on the instance is protected from scale-in, so it is not DRAINING yet (it
+   * is ACTIVE), its lifecycle action kept alive until no task is protected or drainTimeout comes.
+   */
+  PROTECTED = 'P',
 }
 
 export interface DrainMarker {
@@ -76,7 +81,7 @@ export function encodeMarker(marker: DrainMarker): string {
   return (marker.phase === DrainPhase.DRAINING ? fields : [...fields, marker.phase]).join('/');
 }
 
-const V3 = /^([0-9a-f]{16})\/(\d{1,12})\/(\d{1,12})\/(\d{1,12})\/([LSU])(?:\/([QR]))?$/;
+const V3 = /^([0-9a-f]{16})\/(\d{1,12})\/(\d{1,12})\/(\d{1,12})\/([LSU])(?:\/([QRP]))?$/;
 const V1 = /^([0-9a-f]{16})\/(\d{1,12})\/(\d{1,12})$/;
 
 /** Parses a marker value of either version; returns undefined for anything that is not a well-formed marker. */

@@ -3,7 +3,7 @@
  * interruption warning. Each re-reads AWS and hands the drain work to the core; a failure fails the invocation, so
  * Lambda retries the event (and the sweep re-checks the instance in any case).
  */
-import { isInServiceState, ownMarker } from './decisions';
+import { isInServiceState, ownMarker, planInstance } from './decisions';
 import { type DrainCore, DrainError, type DrainerDeps, type InstanceReport } from './drain-core';
 import { DrainTrigger, encodeMarker, newMarker } from './drain-marker';
 import { ClusterNotFoundError } from './ports';
@@ -21,7 +21,9 @@ export class EventHandlers {
     try {
       // The common case, an ACTIVE instance, costs one ListContainerInstances: the counts come back with
       // UpdateContainerInstancesState. Anything else (not registered, already DRAINING, ...) is described first.
-      const activeArn = await this.deps.ecs.findActiveContainerInstanceArn(instanceId);
+      // With TaskProtectionPolicy.WAIT an ACTIVE instance may be held for protected tasks already (a repeated event):
+      // it is described, so that its drain keeps the start its marker recorded.
+      const activeArn = this.deps.config.taskProtectionPolicy === 'WAIT' ? undefined : await this.deps.ecs.findActiveContainerInstanceArn(instanceId);
       if (activeArn) {
         const active = { arn: activeArn, ec2InstanceId: instanceId, status: 'ACTIVE', runningTasksCount: 0, pendingTasksCount: 0 };
         const [report] = await this.core.startDrains([active], INLINE);
@@ -34,9 +36,16 @@ export class EventHandlers {
     }
   }
 
-  /** An ECS event said a task of the cluster reached STOPPED: if it was the last one on a drain of ours, complete. */
+  /**
+   * An ECS event said a task of the cluster reached STOPPED: if it was the last one on a drain of ours, complete. On an
+   * instance held for protected tasks (ACTIVE, marker in phase PROTECTED) the stopped task may have been the last
+   * protected one: its protection is checked again.
+   */
   async onTaskStopped(containerInstanceArn: string, taskArn: string): Promise<InstanceReport[]> {
     const [instance] = await this.deps.ecs.describeContainerInstances([containerInstanceArn]);
+    if (instance?.status === 'ACTIVE' && planInstance(instance, this.core.owner).action === 'hold') {
+      return [await this.core.drain(instance.ec2InstanceId, instance)];
+    }
     if (!instance || instance.status !== 'DRAINING') return [];
     const marker = ownMarker(instance, this.core.owner);
     // Not drained by this hook: another hook (or nobody) is waiting for it.

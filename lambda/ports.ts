@@ -7,6 +7,8 @@ import type { ContainerInstanceState, TaskState } from './decisions';
 
 /** ListTasks, ListContainerInstances, DescribeTasks and DescribeContainerInstances take at most 100 items. */
 export const DESCRIBE_BATCH = 100;
+/** GetTaskProtection takes "a list of up to 100 task IDs or full ARN entries" (ECS API Reference). */
+export const TASK_PROTECTION_BATCH = 100;
 /** UpdateContainerInstancesState takes at most 10 container instances. */
 export const UPDATE_STATE_BATCH = 10;
 
@@ -50,6 +52,19 @@ export interface EcsGateway {
   /** Describes tasks (any number; batched by 100). */
   describeTasks(taskArns: readonly string[]): Promise<TaskState[]>;
   stopTask(taskArn: string, reason: string): Promise<void>;
+  /** The scale-in protection of these tasks, as GetTaskProtection answers it (any number; batched by 100). */
+  getTaskProtection(taskArns: readonly string[]): Promise<TaskProtection[]>;
+}
+
+/** What GetTaskProtection says of one task: an entry of `protectedTasks`, or of `failures`. */
+export interface TaskProtection {
+  readonly arn: string;
+  /** `protectionEnabled` as ECS answered it; false when ECS answered a failure for the task. */
+  readonly protectionEnabled: boolean;
+  /** `expirationDate`, epoch milliseconds, when ECS gave one. */
+  readonly expiresAt?: number;
+  /** The failure reason ECS answered instead of a status (TASK_NOT_VALID for a task of no service, ...). */
+  readonly failure?: string;
 }
 
 export type MarkerWrite = 'recorded' | 'quota-full';

@@ -14,10 +14,12 @@ export function drainHandlerStatements(options: {
   readonly cluster: ecs.ICluster;
   readonly autoScalingGroup: autoscaling.IAutoScalingGroup;
   readonly stopsStandaloneTasks: boolean;
+  readonly waitsForTaskProtection: boolean;
 }): { statements: iam.PolicyStatement[]; wildcards: WildcardResource[] } {
   const { cluster, autoScalingGroup } = options;
   const calls = HANDLER_API_CALLS.filter((c) => c.use === ApiCallUse.ALWAYS
-    || (c.use === ApiCallUse.STOP_STANDALONE_TASKS && options.stopsStandaloneTasks));
+    || (c.use === ApiCallUse.STOP_STANDALONE_TASKS && options.stopsStandaloneTasks)
+    || (c.use === ApiCallUse.WAIT_FOR_TASK_PROTECTION && options.waitsForTaskProtection));
   const actions = (scope: ApiCallScope) => calls.filter((c: HandlerApiCall) => c.scope === scope).map(iamActionOf);
   const stack = Stack.of(cluster);
   const inCluster = (resource: string) => stack.formatArn({
@@ -45,7 +47,8 @@ export function drainHandlerStatements(options: {
   // ArnEquals ecs:cluster is allowed under every reading, and scopes exactly as much. aws-cdk-lib's InstanceDrainHook
   // deploys the same form.
   add(ApiCallScope.IN_CLUSTER, { resources: ['*'], conditions: onlyThisCluster }); // '*' is acknowledged once, below
-  // Read (and, with StandaloneTaskPolicy.STOP, stop) this cluster's tasks only.
+  // Read (with StandaloneTaskPolicy.STOP, stop; with TaskProtectionPolicy.WAIT, read the protection of) this
+  // cluster's tasks only.
   add(ApiCallScope.TASK, { resources: [inCluster('task')], conditions: onlyThisCluster }, NAG_REASONS.tasks);
   // Complete and keep alive lifecycle actions of this group only.
   add(ApiCallScope.AUTO_SCALING_GROUP, { resources: [autoScalingGroup.autoScalingGroupArn] }, NAG_REASONS.autoScalingGroup);

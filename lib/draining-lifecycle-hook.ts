@@ -19,6 +19,7 @@ import { drainHandlerStatements, vpcAccessStatement } from './drain-handler-poli
 import { HandlerEnvironment as E, METRIC_DIMENSION, MetricName } from './handler-contract';
 import { acknowledgeNagFindings, type WildcardResource } from './nag-acknowledgements';
 import { StandaloneTaskPolicy } from './standalone-task-policy';
+import { TaskProtectionPolicy } from './task-protection-policy';
 import {
   type ResolvedTimes, validateEnvironment, validateProps, warnIfDrainTimeoutBelowSweepInterval, warnIfLogLevelDropsMetrics,
 } from './validation';
@@ -121,6 +122,17 @@ export interface DrainingLifecycleHookProps {
   readonly standaloneTaskGracePeriod?: Duration;
 
   /**
+   * What the drain does with service tasks protected from scale-in (`UpdateTaskProtection`, or the agent's
+   * task-protection endpoint). With `TaskProtectionPolicy.WAIT` a terminating instance that runs a protected task is
+   * left ACTIVE, its lifecycle action kept alive, until no task on it is protected (protection ended or expired) or
+   * `drainTimeout` comes; only then is it set DRAINING. The wait counts against `drainTimeout`. The handler's role
+   * gets `ecs:GetTaskProtection` on this cluster's tasks only with `WAIT`.
+   *
+   * @default TaskProtectionPolicy.IGNORE
+   */
+  readonly taskProtectionPolicy?: TaskProtectionPolicy;
+
+  /**
    * Set an instance DRAINING as soon as EC2 sends its Spot Instance interruption warning, two minutes before the
    * instance is reclaimed, so ECS starts replacement tasks early. Warnings for instances of other groups are ignored.
    *
@@ -210,6 +222,7 @@ const DEFAULT_METRICS_NAMESPACE = 'EcsDrainingLifecycleHook';
 /** The props with every default filled in. */
 interface Settings extends ResolvedTimes {
   readonly drainTimeoutResult: autoscaling.DefaultResult;
+  readonly taskProtectionPolicy: TaskProtectionPolicy;
   readonly drainOnSpotInterruption: boolean;
   readonly reactivateWarmPoolInstances: boolean;
   readonly logRetention: logs.RetentionDays;
@@ -227,6 +240,7 @@ function withDefaults(props: DrainingLifecycleHookProps): Settings {
     drainTimeoutResult: props.drainTimeoutResult ?? autoscaling.DefaultResult.CONTINUE,
     standaloneTaskPolicy: props.standaloneTaskPolicy ?? StandaloneTaskPolicy.WAIT,
     standaloneTaskGracePeriod: props.standaloneTaskGracePeriod ?? Duration.minutes(5),
+    taskProtectionPolicy: props.taskProtectionPolicy ?? TaskProtectionPolicy.IGNORE,
     drainOnSpotInterruption: props.drainOnSpotInterruption ?? false,
     reactivateWarmPoolInstances: props.reactivateWarmPoolInstances ?? true,
     logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -282,7 +296,7 @@ export class DrainingLifecycleHook extends Construct {
     this.logGroup = logGroup;
 
     const role = this.createRole();
-    const wildcards = this.grantPermissions(role, logGroup, props, settings.standaloneTaskPolicy);
+    const wildcards = this.grantPermissions(role, logGroup, props, settings);
     const fn = this.createFunction(role, logGroup, deadLetterQueue, props, this.renderEnvironment(props, settings));
     this.handler = fn;
     if (props.deadLetterQueueEncryptionKey) allowDeadLetterQueueWriters(this, props.deadLetterQueueEncryptionKey, role);
@@ -330,13 +344,14 @@ export class DrainingLifecycleHook extends Construct {
    * wildcard resources among them, for the cdk-nag acknowledgements.
    */
   private grantPermissions(role: iam.Role, logGroup: logs.LogGroup, props: DrainingLifecycleHookProps,
-    standaloneTaskPolicy: StandaloneTaskPolicy): readonly WildcardResource[] {
+    settings: Settings): readonly WildcardResource[] {
     // Logs go to the construct's own log group only (no AWSLambdaBasicExecutionRole with logs:* on every group).
     logGroup.grantWrite(role);
     const permissions = drainHandlerStatements({
       cluster: props.cluster,
       autoScalingGroup: props.autoScalingGroup,
-      stopsStandaloneTasks: standaloneTaskPolicy === StandaloneTaskPolicy.STOP,
+      stopsStandaloneTasks: settings.standaloneTaskPolicy === StandaloneTaskPolicy.STOP,
+      waitsForTaskProtection: settings.taskProtectionPolicy === TaskProtectionPolicy.WAIT,
     });
     for (const statement of permissions.statements) role.addToPrincipalPolicy(statement);
     if (!props.vpc) return permissions.wildcards;
@@ -385,6 +400,7 @@ export class DrainingLifecycleHook extends Construct {
       [E.DRAIN_TIMEOUT_RESULT]: settings.drainTimeoutResult,
       [E.STANDALONE_TASK_POLICY]: settings.standaloneTaskPolicy,
       [E.STANDALONE_TASK_GRACE_PERIOD_SECONDS]: String(settings.standaloneTaskGracePeriod.toSeconds()),
+      [E.TASK_PROTECTION_POLICY]: settings.taskProtectionPolicy,
       [E.SPOT_INTERRUPTION_DRAINING]: String(settings.drainOnSpotInterruption),
       [E.WARM_POOL_REACTIVATION]: String(settings.reactivateWarmPoolInstances),
       [E.METRICS_NAMESPACE]: this.metricsNamespace,
@@ -482,7 +498,7 @@ export class DrainingLifecycleHook extends Construct {
    *
    * @param metricName one of DrainsStarted, DrainsCompleted, DrainTimeouts, DrainDuration, InstancesNotRegistered,
    *   PrematureCompletionGuards, StandaloneTasksStopped, WarmPoolReactivations, SpotInterruptionDrains, HandlerErrors,
-   *   DrainsWithoutMarker, ClusterNotFound, InstancesDraining, OldestDrainAge
+   *   DrainsWithoutMarker, ClusterNotFound, InstancesDraining, OldestDrainAge, DrainsHeldByProtection
    */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
@@ -569,6 +585,15 @@ export class DrainingLifecycleHook extends Construct {
    */
   public metricDrainsWithoutMarker(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(MetricName.DRAINS_WITHOUT_MARKER, props);
+  }
+
+  /**
+   * With `TaskProtectionPolicy.WAIT`: checks that found a protected task on a terminating instance and left it ACTIVE
+   * instead of setting it DRAINING, counted at the start of the wait and at each re-check (every sweep), so it also
+   * shows how long such waits last. @default - sum over 5 minutes
+   */
+  public metricDrainsHeldByProtection(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.DRAINS_HELD_BY_PROTECTION, props);
   }
 
   /**

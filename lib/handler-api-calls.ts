@@ -33,6 +33,8 @@ export enum ApiCallUse {
   ALWAYS = 'ALWAYS',
   /** Only with `StandaloneTaskPolicy.STOP`. */
   STOP_STANDALONE_TASKS = 'STOP_STANDALONE_TASKS',
+  /** Only with `TaskProtectionPolicy.WAIT`. */
+  WAIT_FOR_TASK_PROTECTION = 'WAIT_FOR_TASK_PROTECTION',
 }
 
 export interface HandlerApiCall {
@@ -78,6 +80,12 @@ export const HANDLER_API_CALLS: readonly HandlerApiCall[] = [
   {
     service: 'ecs', operation: 'StopTask', scope: ApiCallScope.TASK, use: ApiCallUse.STOP_STANDALONE_TASKS,
     why: 'stop standalone tasks after the grace period (DRAINING never stops them)',
+  },
+  {
+    // Service Authorization Reference: resource type task (required), condition keys aws:ResourceTag/${TagKey} and
+    // ecs:cluster, as for DescribeTasks (docs/aws-behaviour.md, "Task scale-in protection").
+    service: 'ecs', operation: 'GetTaskProtection', scope: ApiCallScope.TASK, use: ApiCallUse.WAIT_FOR_TASK_PROTECTION,
+    why: 'read whether the tasks still running on a terminating instance are protected from scale-in, before setting it DRAINING',
   },
   {
     service: 'autoscaling', operation: 'CompleteLifecycleAction', scope: ApiCallScope.AUTO_SCALING_GROUP, use: ApiCallUse.ALWAYS,

@@ -18,6 +18,7 @@ export const HandlerEnvironment = {
   DRAIN_TIMEOUT_RESULT: 'DRAIN_TIMEOUT_RESULT',
   STANDALONE_TASK_POLICY: 'STANDALONE_TASK_POLICY',
   STANDALONE_TASK_GRACE_PERIOD_SECONDS: 'STANDALONE_TASK_GRACE_PERIOD_SECONDS',
+  TASK_PROTECTION_POLICY: 'TASK_PROTECTION_POLICY',
   SPOT_INTERRUPTION_DRAINING: 'SPOT_INTERRUPTION_DRAINING',
   WARM_POOL_REACTIVATION: 'WARM_POOL_REACTIVATION',
   METRICS_NAMESPACE: 'METRICS_NAMESPACE',
@@ -43,6 +44,12 @@ export enum MetricName {
   INSTANCES_DRAINING = 'InstancesDraining',
   /** Emitted by each sweep: seconds since the oldest of those drains started (0 when none). */
   OLDEST_DRAIN_AGE = 'OldestDrainAge',
+  /**
+   * With TaskProtectionPolicy.WAIT: checks that found a protected task on a terminating instance and so left it
+   * ACTIVE (at the start of its drain and at each re-check, like DrainsWithoutMarker), so it also shows how long such
+   * waits last.
+   */
+  DRAINS_HELD_BY_PROTECTION = 'DrainsHeldByProtection',
 }
 
 /** The unit of each metric: every metric is a count, except the durations. */

@@ -11,6 +11,7 @@ const env = {
   DRAIN_TIMEOUT_RESULT: 'CONTINUE',
   STANDALONE_TASK_POLICY: 'WAIT',
   STANDALONE_TASK_GRACE_PERIOD_SECONDS: '300',
+  TASK_PROTECTION_POLICY: 'IGNORE',
   SPOT_INTERRUPTION_DRAINING: 'false',
   WARM_POOL_REACTIVATION: 'true',
   METRICS_NAMESPACE: 'EcsDrainingLifecycleHook',
@@ -29,6 +30,7 @@ describe('loadConfig', () => {
       drainTimeoutResult: 'CONTINUE',
       standaloneTaskPolicy: 'WAIT',
       standaloneTaskGracePeriodSeconds: 300,
+      taskProtectionPolicy: 'IGNORE',
       spotInterruptionDraining: false,
       warmPoolReactivation: true,
       metricsNamespace: 'EcsDrainingLifecycleHook',
@@ -41,6 +43,8 @@ describe('loadConfig', () => {
     ['DRAIN_TIMEOUT_SECONDS', '1.5', /DRAIN_TIMEOUT_SECONDS must be a whole number/],
     ['DRAIN_TIMEOUT_RESULT', 'RETRY', /must be one of CONTINUE, ABANDON, got 'RETRY'/],
     ['STANDALONE_TASK_POLICY', 'KILL', /must be one of WAIT, STOP, IGNORE/],
+    ['TASK_PROTECTION_POLICY', 'HONOUR', /TASK_PROTECTION_POLICY must be one of IGNORE, WAIT, got 'HONOUR'/],
+    ['TASK_PROTECTION_POLICY', undefined, /TASK_PROTECTION_POLICY is required/],
     ['SPOT_INTERRUPTION_DRAINING', 'yes', /must be one of true, false/],
   ])('%s=%p is rejected', (name, value, message) => {
     expect(() => loadConfig({ ...env, [name]: value })).toThrow(ConfigurationError);

@@ -22,6 +22,7 @@ export function config(overrides: Partial<DrainConfig> = {}): DrainConfig {
     drainTimeoutResult: 'CONTINUE',
     standaloneTaskPolicy: 'WAIT',
     standaloneTaskGracePeriodSeconds: 300,
+    taskProtectionPolicy: 'IGNORE',
     spotInterruptionDraining: false,
     warmPoolReactivation: true,
     metricsNamespace: 'EcsDrainingLifecycleHook',

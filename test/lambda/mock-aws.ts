@@ -15,6 +15,7 @@ import {
   DescribeContainerInstancesCommand,
   DescribeTasksCommand,
   ECSClient,
+  GetTaskProtectionCommand,
   ListContainerInstancesCommand,
   ListTasksCommand,
   PutAttributesCommand,
@@ -30,6 +31,8 @@ export interface FakeTask {
   lastStatus: string;
   desiredStatus: string;
   group: string;
+  /** Scale-in protection, as UpdateTaskProtection set it (service tasks only). */
+  protection?: { enabled: boolean; expiresAt?: Date };
 }
 
 export interface FakeInstance {
@@ -102,6 +105,11 @@ export class FakeAws {
   /** Custom attributes set through ECS_INSTANCE_ATTRIBUTES, filling ECS's quota of 10 per resource. */
   fillAttributes(ci: FakeInstance, count = 10): void {
     for (let i = 0; i < count; i++) ci.attributes.set(`team.attribute-${i}`, 'x');
+  }
+
+  /** UpdateTaskProtection on these tasks: protected for `minutes` from `now` (ECS's default is 120 minutes). */
+  protect(tasks: readonly FakeTask[], now: Date, minutes = 120): void {
+    for (const t of tasks) t.protection = { enabled: true, expiresAt: new Date(now.getTime() + minutes * 60_000) };
   }
 
   /** What ECS does when an instance is DRAINING: service tasks are told to stop (they are not stopped yet). */
@@ -238,6 +246,23 @@ export class FakeAws {
           taskArn: t.arn, lastStatus: t.lastStatus, desiredStatus: t.desiredStatus, group: t.group, containerInstanceArn: t.containerInstanceArn,
         })),
         failures: [],
+      };
+    });
+    this.ecs.on(GetTaskProtectionCommand).callsFake((input) => {
+      const arns: string[] = input.tasks ?? [];
+      if (arns.length > 100) throw new Error('InvalidParameterException: more than 100 tasks');
+      const found = arns.map((arn) => this.tasks.find((t) => t.arn === arn));
+      return {
+        // Only service tasks can be protected: a task of no service answers TASK_NOT_VALID (ECS API Reference).
+        protectedTasks: found.filter((t): t is FakeTask => !!t && t.group.startsWith('service:')).map((t) => ({
+          taskArn: t.arn, protectionEnabled: t.protection?.enabled ?? false,
+          ...(t.protection?.enabled && t.protection.expiresAt ? { expirationDate: t.protection.expiresAt } : {}),
+        })),
+        failures: arns.flatMap((arn, i) => {
+          const t = found[i];
+          if (!t) return [{ arn, reason: 'MISSING' }];
+          return t.group.startsWith('service:') ? [] : [{ arn, reason: 'TASK_NOT_VALID' }];
+        }),
       };
     });
     this.ecs.on(StopTaskCommand).callsFake((input) => {

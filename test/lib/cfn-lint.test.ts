@@ -41,7 +41,7 @@ const EVERY_PROP: Record<keyof DrainingLifecycleHookProps, true> = {
   autoScalingGroup: true, cluster: true, drainTimeout: true, heartbeatTimeout: true, drainTimeoutResult: true,
   lifecycleHookName: true, sweepInterval: true, standaloneTaskPolicy: true, standaloneTaskGracePeriod: true,
   drainOnSpotInterruption: true, reactivateWarmPoolInstances: true, logRetention: true, deadLetterQueueEncryptionKey: true,
-  metricsNamespace: true, vpc: true, vpcSubnets: true, securityGroups: true, logLevel: true,
+  metricsNamespace: true, vpc: true, vpcSubnets: true, securityGroups: true, logLevel: true, taskProtectionPolicy: true,
 };
 /** The props the configurations set. */
 const propsSet = new Set<string>();

@@ -50,6 +50,7 @@ describe('defaults', () => {
       DRAIN_TIMEOUT_RESULT: 'CONTINUE',
       STANDALONE_TASK_POLICY: 'WAIT',
       STANDALONE_TASK_GRACE_PERIOD_SECONDS: '300',
+      TASK_PROTECTION_POLICY: 'IGNORE',
       SPOT_INTERRUPTION_DRAINING: 'false',
       WARM_POOL_REACTIVATION: 'true',
       METRICS_NAMESPACE: 'EcsDrainingLifecycleHook',
@@ -186,7 +187,7 @@ describe('options', () => {
     expect(envOf(template)).toMatchObject({
       LIFECYCLE_HOOK_NAME: HOOK_REF, DRAIN_TIMEOUT_SECONDS: '21600', HEARTBEAT_TIMEOUT_SECONDS: '1800', SWEEP_INTERVAL_SECONDS: '300',
       DRAIN_TIMEOUT_RESULT: 'ABANDON', STANDALONE_TASK_POLICY: 'STOP', STANDALONE_TASK_GRACE_PERIOD_SECONDS: '1200',
-      SPOT_INTERRUPTION_DRAINING: 'true', WARM_POOL_REACTIVATION: 'false', METRICS_NAMESPACE: 'Platform/Drain',
+      TASK_PROTECTION_POLICY: 'WAIT', SPOT_INTERRUPTION_DRAINING: 'true', WARM_POOL_REACTIVATION: 'false', METRICS_NAMESPACE: 'Platform/Drain',
     });
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
     template.hasResourceProperties('AWS::Events::Rule', { EventPattern: { 'source': ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning'] } });

@@ -4,7 +4,7 @@ import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { DrainingLifecycleHook, type DrainingLifecycleHookProps, StandaloneTaskPolicy } from '../../lib';
+import { DrainingLifecycleHook, type DrainingLifecycleHookProps, StandaloneTaskPolicy, TaskProtectionPolicy } from '../../lib';
 
 /** What the construct's tests share: the stack environment, and the construct on an imported group and cluster. */
 
@@ -45,6 +45,7 @@ export const EVERY_OPTION = {
   sweepInterval: Duration.minutes(5),
   standaloneTaskPolicy: StandaloneTaskPolicy.STOP,
   standaloneTaskGracePeriod: Duration.minutes(20),
+  taskProtectionPolicy: TaskProtectionPolicy.WAIT,
   drainOnSpotInterruption: true,
   reactivateWarmPoolInstances: false,
   logRetention: logs.RetentionDays.ONE_YEAR,
