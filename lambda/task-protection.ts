@@ -12,8 +12,8 @@
  */
 import type { Drain, DrainCore, DrainerDeps, InstanceReport } from './drain-core';
 import { DrainPhase, encodeMarker } from './drain-marker';
-import { holdDecision, latestExpiry, protectedAt } from './protection-decisions';
 import type { TaskProtection } from './ports';
+import { holdDecision, latestExpiry, protectedAt } from './protection-decisions';
 import { MetricName } from './telemetry';
 import type { WorkScope } from './work-scope';
 
@@ -45,12 +45,12 @@ export class ProtectionHold {
         const decision = holdDecision(this.core.nowSeconds(), timed.marker, this.deps.config, protectedTasks.length);
         if (decision.action === 'drain') {
           if (decision.why === 'drain-timeout') this.reportTimeout(timed, protectedTasks);
-          return 'drain' as const;
+          toDrain.push(timed);
+          return undefined;
         }
         return this.startHold(timed, protectedTasks);
       });
-      if (outcome === 'drain') toDrain.push(drain);
-      else if (outcome !== undefined) reports.push(outcome);
+      if (outcome !== undefined) reports.push(outcome);
     }
     return { reports, drains: toDrain };
   }
