@@ -386,6 +386,7 @@ describe('public surface', () => {
     ['metricInstancesDraining', 'InstancesDraining', 'Maximum'],
     ['metricOldestDrainAge', 'OldestDrainAge', 'Maximum'],
     ['metricClusterNotFound', 'ClusterNotFound', 'Sum'],
+    ['metricDrainsHeldByProtection', 'DrainsHeldByProtection', 'Sum'],
   ] as const)('%s', (method, metricName, statistic) => {
     const metric = hook[method]();
     expect(metric.namespace).toBe('EcsDrainingLifecycleHook');

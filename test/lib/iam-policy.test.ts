@@ -10,7 +10,7 @@ import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { resolve } from '../../emulator';
-import { DrainingLifecycleHook, StandaloneTaskPolicy } from '../../lib';
+import { DrainingLifecycleHook, StandaloneTaskPolicy, TaskProtectionPolicy } from '../../lib';
 import { ApiCallScope, ApiCallUse, HANDLER_API_CALLS, type HandlerApiCall, iamActionOf } from '../../lib/handler-api-calls';
 
 const ACCOUNT = '123456789012';
@@ -37,12 +37,13 @@ function requestFor(call: HandlerApiCall, t: Target): { resource: string; contex
 }
 
 /** The role's identity policies, with CloudFormation intrinsics resolved. */
-function rolePolicy(standaloneTaskPolicy?: StandaloneTaskPolicy, inVpc = false): Record<string, any> {
+function rolePolicy(standaloneTaskPolicy?: StandaloneTaskPolicy, inVpc = false, taskProtectionPolicy?: TaskProtectionPolicy): Record<string, any> {
   const stack = new Stack(new App(), 'Iam', { env: { account: ACCOUNT, region: REGION } });
   new DrainingLifecycleHook(stack, 'DrainHook', {
     autoScalingGroup: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Asg', OURS.group),
     cluster: ecs.Cluster.fromClusterArn(stack, 'Cluster', clusterArn(OURS)),
     standaloneTaskPolicy,
+    taskProtectionPolicy,
     ...(inVpc ? {
       vpc: ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
         vpcId: 'vpc-0123456789abcdef0', availabilityZones: [`${REGION}a`], privateSubnetIds: ['subnet-0123456789abcdef0'],
@@ -136,6 +137,23 @@ test('StopTask is allowed only with StandaloneTaskPolicy.STOP, and only in this 
   expect(await decisions(rolePolicy(), OURS, [stopTask])).toEqual({ 'ecs:StopTask': 'ImplicitlyDenied' });
   expect(await decisions(rolePolicy(StandaloneTaskPolicy.STOP), OURS, [stopTask])).toEqual({ 'ecs:StopTask': 'Allowed' });
   expect(await decisions(rolePolicy(StandaloneTaskPolicy.STOP), FOREIGN, [stopTask])).toEqual({ 'ecs:StopTask': 'ImplicitlyDenied' });
+});
+
+test('GetTaskProtection is allowed only with TaskProtectionPolicy.WAIT, only on this cluster\'s tasks, and only with its ecs:cluster', async () => {
+  const getTaskProtection = HANDLER_API_CALLS.find((c) => c.operation === 'GetTaskProtection')!;
+  const wait = rolePolicy(undefined, false, TaskProtectionPolicy.WAIT);
+  expect(await decisions(rolePolicy(), OURS, [getTaskProtection])).toEqual({ 'ecs:GetTaskProtection': 'ImplicitlyDenied' });
+  expect(await decisions(rolePolicy(undefined, false, TaskProtectionPolicy.IGNORE), OURS, [getTaskProtection])).toEqual({ 'ecs:GetTaskProtection': 'ImplicitlyDenied' });
+  expect(await decisions(wait, OURS, [getTaskProtection])).toEqual({ 'ecs:GetTaskProtection': 'Allowed' });
+  expect(await decisions(wait, FOREIGN, [getTaskProtection])).toEqual({ 'ecs:GetTaskProtection': 'ImplicitlyDenied' });
+  const { resource } = requestFor(getTaskProtection, OURS);
+  expect(await decide(wait, 'ecs:GetTaskProtection', resource, { 'ecs:cluster': clusterArn(FOREIGN) })).toBe('ImplicitlyDenied');
+  // WAIT reads protection, it never changes it: UpdateTaskProtection stays denied
+  expect(await decide(wait, 'ecs:UpdateTaskProtection', resource, { 'ecs:cluster': clusterArn(OURS) })).toBe('ImplicitlyDenied');
+  // and everything else the handler calls is still allowed, and only here
+  const withWait = [...always, getTaskProtection];
+  expect(await decisions(wait, OURS, withWait)).toEqual(allAre(withWait, 'Allowed'));
+  expect(await decisions(wait, FOREIGN, scoped(withWait))).toEqual(allAre(scoped(withWait), 'ImplicitlyDenied'));
 });
 
 test('the test has teeth: a statement widened to Resource "*" without its condition lets foreign calls through', async () => {
