@@ -96,6 +96,8 @@ export class EcsApi {
       case 'DeleteAttributes': return { instanceIds: fromCi((input.attributes ?? []).map((a: any) => a.targetId)) };
       case 'ListTasks': return { instanceIds: fromCi(input.containerInstance ? [input.containerInstance] : []) };
       case 'DescribeTasks':
+      case 'GetTaskProtection':
+      case 'UpdateTaskProtection':
       case 'StopTask': {
         const arns: string[] = input.tasks ?? (input.task ? [input.task] : []);
         return { instanceIds: [...new Set(fromCi(arns.map((a) => this.task(String(a))?.containerInstanceArn).filter(Boolean) as string[]))] };
@@ -201,6 +203,55 @@ export class EcsApi {
       tasks: found.filter((t): t is EmuTask => !!t).map((t) => this.describeTask(t)),
       failures: arns.filter((_, i) => !found[i]).map((arn) => ({ arn, reason: 'MISSING' })),
     };
+  }
+
+  /**
+   * GetTaskProtection: "A list of up to 100 task IDs or full ARN entries"; each task's protectionEnabled and, while
+   * protected, expirationDate (epoch seconds on the wire). A task of no service is a TASK_NOT_VALID failure (the reason
+   * UpdateTaskProtection documents for standalone tasks; the agent endpoint's GET answers the same), a task ECS does
+   * not know a MISSING one (the reason DescribeTasks documents; GetTaskProtection's is not documented). ECS API
+   * Reference, GetTaskProtection and ProtectedTask.
+   */
+  opGetTaskProtection(input: Record<string, any>) {
+    const refs: string[] = input.tasks ?? [];
+    if (refs.length > MAX_RESULTS) throw new ApiError('InvalidParameterException', 'tasks can have at most 100 items.');
+    return this.protectionAnswer(refs);
+  }
+
+  /**
+   * UpdateTaskProtection: "A list of up to 10 task IDs or full ARN entries", protectionEnabled required,
+   * expiresInMinutes "from 1 minute to up to 2,880 minutes (48 hours)", 120 when not given; a standalone task is a
+   * TASK_NOT_VALID failure. ECS API Reference, UpdateTaskProtection. (DEPLOYMENT_BLOCKED, for a service with more
+   * protected tasks than its desired count, is not modelled: the emulator has no service scheduler.)
+   */
+  opUpdateTaskProtection(input: Record<string, any>) {
+    const refs: string[] = input.tasks ?? [];
+    if (refs.length === 0 || refs.length > 10) throw new ApiError('InvalidParameterException', 'tasks must have between 1 and 10 items.');
+    if (typeof input.protectionEnabled !== 'boolean') throw new ApiError('InvalidParameterException', 'protectionEnabled is required.');
+    const minutes = input.expiresInMinutes;
+    if (minutes !== undefined && (!Number.isInteger(minutes) || minutes < 1 || minutes > 2880)) {
+      throw new ApiError('InvalidParameterException', 'expiresInMinutes must be between 1 and 2880.');
+    }
+    for (const ref of refs) {
+      const t = this.task(String(ref));
+      if (t) this.world.updateTaskProtection(t, input.protectionEnabled, minutes ?? 120);
+    }
+    return this.protectionAnswer(refs);
+  }
+
+  private protectionAnswer(refs: readonly string[]) {
+    const protectedTasks = [];
+    const failures = [];
+    for (const ref of refs) {
+      const t = this.task(String(ref));
+      if (!t) failures.push({ arn: ref, reason: 'MISSING' });
+      else if (t.kind === 'standalone') failures.push({ arn: t.arn, reason: 'TASK_NOT_VALID' });
+      else {
+        const p = this.world.protectionOf(t);
+        protectedTasks.push({ taskArn: t.arn, protectionEnabled: p.protectionEnabled, ...(p.expiresAt !== undefined ? { expirationDate: epochSeconds(p.expiresAt) } : {}) });
+      }
+    }
+    return { protectedTasks, failures };
   }
 
   opStopTask(input: Record<string, any>) {

@@ -35,6 +35,16 @@ export interface EmuTask {
   /** When lastStatus reached STOPPING and STOPPED (emulated ms). */
   stoppingAt?: number;
   stoppedAt?: number;
+  /** Task scale-in protection (UpdateTaskProtection, service tasks only): protected until `expiresAt` (emulated ms). */
+  protection?: { readonly expiresAt: number };
+}
+
+/** A task told to stop (or cut off by its instance's end) while it was protected from scale-in. */
+export interface ProtectedStop {
+  readonly taskArn: string;
+  readonly at: number;
+  /** The stop code: ServiceSchedulerInitiated (DRAINING), UserInitiated (StopTask), TerminationNotice (the instance ended). */
+  readonly stopCode: string;
 }
 
 export interface EmuContainerInstance {
@@ -147,6 +157,25 @@ export class World {
    * DELETED tasks sooner set it lower. No event is sent for it.
    */
   deletedAfterMs = 3_600_000;
+  /**
+   * Task scale-in protection and DRAINING. AWS documents protection against scale-in by service auto scaling and by
+   * deployments ("your task will not be terminated by scale-in events from Service Auto Scaling or deployments", ECS
+   * API Reference, UpdateTaskProtection), while its draining page says RUNNING service tasks of a DRAINING instance
+   * "are transitioned to a STOPPED state" with no exception for protected ones (Amazon ECS Developer Guide, "Draining
+   * Amazon ECS container instances"). The emulator follows the draining page: DRAINING stops protected service tasks
+   * like any other (false, the default). `true` models the undocumented other reading, where the service scheduler
+   * waits for protection to end or expire before it stops them. docs/aws-behaviour.md, "Task scale-in protection".
+   */
+  drainingSparesProtectedTasks = false;
+  /**
+   * How long after its expiration date GetTaskProtection still answers `protectionEnabled: true`. AWS: "After this
+   * time period lapses, protectionEnabled will be reset to false" (ECS API Reference, UpdateTaskProtection), and
+   * documents no delay; the emulator resets it a minute late by default, so that a caller that trusts the flag alone,
+   * not the date, is seen (the conservative case).
+   */
+  protectionResetLagMs = 60_000;
+  /** Every task told to stop, or cut off, while protected from scale-in (none, for a drain that honours protection). */
+  readonly protectedStops: ProtectedStop[] = [];
   private seq = 0;
   private sink: EventSink = () => undefined;
   private outcomeSink: (o: TerminationOutcome) => void = () => undefined;
@@ -251,9 +280,47 @@ export class World {
   private drainServiceTasks(ci: EmuContainerInstance): void {
     if (ci.status !== 'DRAINING') return;
     for (const t of this.tasksOn(ci.arn)) {
-      if (t.kind === 'service' && t.desiredStatus === 'RUNNING') this.stopTask(t, 'ServiceSchedulerInitiated', 'Service web: container instance is in DRAINING state');
+      if (t.kind !== 'service' || t.desiredStatus !== 'RUNNING') continue;
+      if (this.drainingSparesProtectedTasks && this.isProtected(t)) {
+        // The undocumented reading: the scheduler comes back once the protection has expired (or is dropped).
+        this.clock.after(t.protection!.expiresAt - this.clock.now(), () => this.drainServiceTasks(ci));
+        continue;
+      }
+      this.stopTask(t, 'ServiceSchedulerInitiated', 'Service web: container instance is in DRAINING state');
     }
     this.maybeStopDaemons(ci);
+  }
+
+  /** Whether a task is protected from scale-in now: protection set, and its expiration date still ahead. */
+  isProtected(t: EmuTask): boolean {
+    return t.protection !== undefined && this.clock.now() < t.protection.expiresAt;
+  }
+
+  /**
+   * UpdateTaskProtection for one task, as the API or the agent's task-protection endpoint sets it: protected for
+   * `expiresInMinutes` (AWS: 1 to 2,880; 120 when not given), or unprotected. Only service tasks can be protected
+   * ("Invoking this operation for a standalone task will result in an TASK_NOT_VALID failure"): false otherwise.
+   * Calling it again on a protected task resets the period ("The expiresInMinutes property is always reset"). ECS API
+   * Reference, UpdateTaskProtection.
+   */
+  updateTaskProtection(t: EmuTask, protectionEnabled: boolean, expiresInMinutes = 120): boolean {
+    if (t.kind === 'standalone') return false;
+    t.protection = protectionEnabled ? { expiresAt: this.clock.now() + expiresInMinutes * 60_000 } : undefined;
+    if (!protectionEnabled && this.drainingSparesProtectedTasks) {
+      const ci = this.containerInstances.get(t.containerInstanceArn);
+      if (ci) this.drainServiceTasks(ci);
+    }
+    return true;
+  }
+
+  /**
+   * What GetTaskProtection answers for a task: protectionEnabled, and the expiration date while enabled ("If the
+   * task is not protected, this value will be null": Amazon ECS Developer Guide, task scale-in protection endpoint).
+   * The flag is reset `protectionResetLagMs` after the date.
+   */
+  protectionOf(t: EmuTask): { protectionEnabled: boolean; expiresAt?: number } {
+    if (t.protection && this.clock.now() >= t.protection.expiresAt + this.protectionResetLagMs) t.protection = undefined;
+    return t.protection ? { protectionEnabled: true, expiresAt: t.protection.expiresAt } : { protectionEnabled: false };
   }
 
   private maybeStopDaemons(ci: EmuContainerInstance): void {
@@ -268,6 +335,7 @@ export class World {
   /** Desired status STOPPED now; lastStatus walks DEACTIVATING → STOPPING → STOPPED on the clock. */
   stopTask(t: EmuTask, stopCode: string, reason: string): void {
     if (t.desiredStatus === 'STOPPED') return;
+    if (this.isProtected(t)) this.protectedStops.push({ taskArn: t.arn, at: this.clock.now(), stopCode });
     t.desiredStatus = 'STOPPED';
     t.stopCode = stopCode;
     t.stoppedReason = reason;
@@ -415,6 +483,7 @@ export class World {
       if (a.instanceId === member.instanceId && a.statusCode !== 'Successful') { a.statusCode = 'Successful'; a.endTime = this.clock.now(); }
     }
     for (const t of notStopped) {
+      if (this.isProtected(t)) this.protectedStops.push({ taskArn: t.arn, at: this.clock.now(), stopCode: 'TerminationNotice' });
       t.desiredStatus = 'STOPPED';
       t.stopCode = 'TerminationNotice';
       this.transition(t, 'STOPPED');

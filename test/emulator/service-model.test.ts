@@ -22,15 +22,17 @@ import {
   DescribeContainerInstancesCommand,
   DescribeTasksCommand,
   ECSClient,
+  GetTaskProtectionCommand,
   ListContainerInstancesCommand,
   ListTasksCommand,
   PutAttributesCommand,
   StopTaskCommand,
   UpdateContainerInstancesStateCommand,
+  UpdateTaskProtectionCommand,
 } from '@aws-sdk/client-ecs';
 import { Duration } from 'aws-cdk-lib';
 import { AwsServer, type CheckedExchange, Emulator, ManualClock, type Service, type ServiceModel, type WireExchange, World, checkExchange, locateModels } from '../../emulator';
-import { StandaloneTaskPolicy } from '../../lib';
+import { StandaloneTaskPolicy, TaskProtectionPolicy } from '../../lib';
 import { HANDLER_API_CALLS } from '../../lib/handler-api-calls';
 
 jest.setTimeout(180_000);
@@ -114,6 +116,10 @@ async function driveWithSdk(recorded: Recorded[]): Promise<void> {
     const running = await ecs.send(new ListTasksCommand({ cluster, containerInstance: arnA }));
     await ecs.send(new ListTasksCommand({ cluster, containerInstance: arnA, maxResults: 1 }));
     const standalone = [...world.tasks.values()].find((t) => t.kind === 'standalone')!;
+    // Task scale-in protection: a worker protects itself (UpdateTaskProtection), the handler reads it back
+    await ecs.send(new UpdateTaskProtectionCommand({ cluster, tasks: [running.taskArns![0]], protectionEnabled: true, expiresInMinutes: 30 }));
+    await ecs.send(new UpdateTaskProtectionCommand({ cluster, tasks: [running.taskArns![1], standalone.arn, MISSING_TASK], protectionEnabled: false }));
+    await ecs.send(new GetTaskProtectionCommand({ cluster, tasks: [...running.taskArns!, MISSING_TASK] }));
     await ecs.send(new StopTaskCommand({ cluster, task: standalone.arn, reason: 'ecs-draining-lifecycle-hook: instance is terminating' }));
     await ecs.send(new DescribeTasksCommand({ cluster, tasks: [...running.taskArns!, MISSING_TASK] }));
     clock.advance(60_000); // every task of the instance stops: DEACTIVATING, STOPPING, STOPPED
@@ -141,6 +147,9 @@ async function driveWithSdk(recorded: Recorded[]): Promise<void> {
     await fails(() => ecs.send(new ListTasksCommand({ cluster, desiredStatus: 'BOGUS' as never })), true);
     await fails(() => ecs.send(new DescribeTasksCommand({ cluster, tasks: [] })));
     await fails(() => ecs.send(new StopTaskCommand({ cluster, task: MISSING_TASK })));
+    await fails(() => ecs.send(new GetTaskProtectionCommand({ cluster, tasks: Array.from({ length: 101 }, () => MISSING_TASK) })));
+    await fails(() => ecs.send(new UpdateTaskProtectionCommand({ cluster, tasks: [MISSING_TASK], protectionEnabled: true, expiresInMinutes: 2881 })));
+    await fails(() => ecs.send(new GetTaskProtectionCommand({ cluster: 'no-such-cluster', tasks: [MISSING_TASK] })));
 
     // Auto Scaling: successes
     await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['prod-capacity'] }));
@@ -188,7 +197,10 @@ async function driveWithSdk(recorded: Recorded[]): Promise<void> {
 async function driveWithHandler(recorded: Recorded[]): Promise<void> {
   const emu = await Emulator.start({
     scale: 40, seed: 7,
-    props: { standaloneTaskPolicy: StandaloneTaskPolicy.STOP, standaloneTaskGracePeriod: Duration.minutes(2), drainOnSpotInterruption: true },
+    props: {
+      standaloneTaskPolicy: StandaloneTaskPolicy.STOP, standaloneTaskGracePeriod: Duration.minutes(2), drainOnSpotInterruption: true,
+      taskProtectionPolicy: TaskProtectionPolicy.WAIT,
+    },
     faults: { throttleRate: { '*': 0.1 }, serverErrorRate: { '*': 0.03 } },
   });
   emu.server.onExchange((exchange) => recorded.push({ exchange, validRequest: true, source: 'handler' }));
@@ -197,6 +209,9 @@ async function driveWithHandler(recorded: Recorded[]): Promise<void> {
     const warm = emu.world.addInstance({ serviceTasks: 1, deactivatingMs: 10_000 });
     const unregistered = emu.world.addInstance({ status: 'unregistered' });
     const spot = emu.world.addInstance({ serviceTasks: 1, deactivatingMs: 10_000 });
+    // a service task protected for three minutes: its instance is held ACTIVE, then drained
+    const held = emu.world.addInstance({ serviceTasks: 2, deactivatingMs: 10_000 });
+    emu.world.updateTaskProtection(emu.world.tasksOn(emu.world.containerInstanceOf(held)!.arn)[0], true, 3);
     // ECS's custom-attribute quota full: the drain goes on without a marker, timed from the scaling activity
     const full = emu.world.addInstance({ serviceTasks: 1, deactivatingMs: 70_000, customAttributes: 10 });
     emu.world.spotInterruption(spot);
@@ -205,7 +220,8 @@ async function driveWithHandler(recorded: Recorded[]): Promise<void> {
     emu.world.scaleIn(warm, 'WarmPool');
     emu.world.scaleIn(unregistered);
     emu.world.scaleIn(spot);
-    await emu.waitForOutcomes([drained, warm, unregistered, spot, full], 30 * 60_000);
+    emu.world.scaleIn(held);
+    await emu.waitForOutcomes([drained, warm, unregistered, spot, full, held], 30 * 60_000);
     const ci = emu.world.containerInstanceOf(warm)!;
     emu.world.returnFromWarmPool(warm);
     await emu.waitFor(() => ci.status === 'ACTIVE' && !ci.attributes.has('ecs-draining-lifecycle-hook'), 10 * 60_000, 'the warm-pool instance to be ACTIVE again');
@@ -242,7 +258,8 @@ maybe('the emulator answers as AWS\'s service models say', () => {
   test('the traffic covers every operation the handler uses, answered successfully, by the SDK clients and by the handler', () => {
     const operations = HANDLER_API_CALLS.map((c) => `${c.service} ${c.operation}`).sort();
     const succeeded = (source: Recorded['source']) => [...new Set(checked.filter((c) => c.source === source && c.status === 200).map((c) => `${c.service} ${c.operation}`))].sort();
-    expect(succeeded('sdk')).toEqual(operations);
+    // and UpdateTaskProtection, which workers call to protect themselves (the handler only reads protection)
+    expect(succeeded('sdk')).toEqual([...operations, 'ecs UpdateTaskProtection'].sort());
     expect(succeeded('handler')).toEqual(operations);
   });
 
