@@ -244,11 +244,10 @@ export class EcsApi {
     const failures = [];
     for (const ref of refs) {
       const t = this.task(String(ref));
-      if (!t) failures.push({ arn: ref, reason: 'MISSING' });
-      else if (t.kind === 'standalone') failures.push({ arn: t.arn, reason: 'TASK_NOT_VALID' });
-      else {
+      if (!t) {failures.push({ arn: ref, reason: 'MISSING' });} else if (t.kind === 'standalone') {failures.push({ arn: t.arn, reason: 'TASK_NOT_VALID' });} else {
         const p = this.world.protectionOf(t);
-        protectedTasks.push({ taskArn: t.arn, protectionEnabled: p.protectionEnabled, ...(p.expiresAt !== undefined ? { expirationDate: epochSeconds(p.expiresAt) } : {}) });
+        const expirationDate = p.expiresAt !== undefined ? { expirationDate: epochSeconds(p.expiresAt) } : {};
+        protectedTasks.push({ taskArn: t.arn, protectionEnabled: p.protectionEnabled, ...expirationDate });
       }
     }
     return { protectedTasks, failures };

@@ -118,7 +118,8 @@ async function driveWithSdk(recorded: Recorded[]): Promise<void> {
     const standalone = [...world.tasks.values()].find((t) => t.kind === 'standalone')!;
     // Task scale-in protection: a worker protects itself (UpdateTaskProtection), the handler reads it back
     await ecs.send(new UpdateTaskProtectionCommand({ cluster, tasks: [running.taskArns![0]], protectionEnabled: true, expiresInMinutes: 30 }));
-    await ecs.send(new UpdateTaskProtectionCommand({ cluster, tasks: [running.taskArns![1], standalone.arn, MISSING_TASK], protectionEnabled: false }));
+    const unprotect = [running.taskArns![1], standalone.arn, MISSING_TASK];
+    await ecs.send(new UpdateTaskProtectionCommand({ cluster, tasks: unprotect, protectionEnabled: false }));
     await ecs.send(new GetTaskProtectionCommand({ cluster, tasks: [...running.taskArns!, MISSING_TASK] }));
     await ecs.send(new StopTaskCommand({ cluster, task: standalone.arn, reason: 'ecs-draining-lifecycle-hook: instance is terminating' }));
     await ecs.send(new DescribeTasksCommand({ cluster, tasks: [...running.taskArns!, MISSING_TASK] }));

@@ -57,7 +57,8 @@ test('the period is reset by a new call; protection can be dropped; an unprotect
   expect((await ecs.send(new GetTaskProtectionCommand({ cluster, tasks: [a.arn] }))).protectedTasks![0].expirationDate)
     .toEqual(new Date(clock.now() + 10 * 60_000));
   await ecs.send(new UpdateTaskProtectionCommand({ cluster, tasks: [a.arn], protectionEnabled: false }));
-  expect((await ecs.send(new GetTaskProtectionCommand({ cluster, tasks: [a.arn] }))).protectedTasks).toEqual([{ taskArn: a.arn, protectionEnabled: false }]);
+  expect((await ecs.send(new GetTaskProtectionCommand({ cluster, tasks: [a.arn] }))).protectedTasks)
+    .toEqual([{ taskArn: a.arn, protectionEnabled: false }]);
 });
 
 test('after the period lapses protectionEnabled is reset to false, a minute late (AWS documents no delay): the date tells first', async () => {
@@ -70,7 +71,8 @@ test('after the period lapses protectionEnabled is reset to false, a minute late
   expect((await ecs.send(new GetTaskProtectionCommand({ cluster, tasks: [a.arn] }))).protectedTasks)
     .toEqual([{ taskArn: a.arn, protectionEnabled: true, expirationDate: new Date(expiresAt) }]);
   clock.advance(30_000);
-  expect((await ecs.send(new GetTaskProtectionCommand({ cluster, tasks: [a.arn] }))).protectedTasks).toEqual([{ taskArn: a.arn, protectionEnabled: false }]);
+  expect((await ecs.send(new GetTaskProtectionCommand({ cluster, tasks: [a.arn] }))).protectedTasks)
+    .toEqual([{ taskArn: a.arn, protectionEnabled: false }]);
 });
 
 test('failures: a standalone task is TASK_NOT_VALID (it cannot be protected), an unknown one MISSING', async () => {
