@@ -18,6 +18,7 @@ test('the jsii assembly exports exactly the public API', () => {
     'ecs-draining-lifecycle-hook.DrainingLifecycleHookProps',
     'ecs-draining-lifecycle-hook.DrainingLifecycleHookWarnings',
     'ecs-draining-lifecycle-hook.StandaloneTaskPolicy',
+    'ecs-draining-lifecycle-hook.TaskProtectionPolicy',
   ]);
   expect(Object.keys(assembly.targets).sort()).toEqual(['dotnet', 'go', 'java', 'js', 'python']);
 });
