@@ -2,6 +2,7 @@ import { Annotations, Stack } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { Construct, IConstruct } from 'constructs';
+import { INSTANCE_DRAIN_HOOK_ID, managedDrainingOf } from './capacity-provider';
 import { DrainingLifecycleHookWarnings } from './warnings';
 
 const TERMINATING = 'autoscaling:EC2_INSTANCE_TERMINATING';
@@ -50,22 +51,26 @@ export function findCompetingDrains(hook: Construct, autoScalingGroup: autoscali
   const found: Competitor[] = [];
 
   for (const c of hook.node.root.node.findAll()) {
-    if (c instanceof ecs.AsgCapacityProvider && sameGroup(c.autoScalingGroup, c) && c.enableManagedDraining !== false) {
+    // Read from the capacity provider's CloudFormation resource: forCapacityProvider turns an unset one off there.
+    const managedDraining = c instanceof ecs.AsgCapacityProvider && sameGroup(c.autoScalingGroup, c) ? managedDrainingOf(c) : 'DISABLED';
+    if (managedDraining !== 'DISABLED') {
       found.push({
         id: DrainingLifecycleHookWarnings.MANAGED_DRAINING,
         message: `ECS managed instance draining is on for capacity provider ${c.node.path} (enableManagedDraining is `
-          + `${c.enableManagedDraining === true ? 'true' : 'not set, and ECS turns it on by default'}): it drains the same instances `
-          + 'as this hook and the two race. Set enableManagedDraining: false on the AsgCapacityProvider.',
+          + `${managedDraining === 'ENABLED' ? 'true' : 'not set, and ECS turns it on by default'}): it drains the same instances `
+          + 'as this hook and the two race. Set enableManagedDraining: false on the AsgCapacityProvider, or add it to the '
+          + 'cluster with DrainingLifecycleHook.forCapacityProvider(), which turns an unset one off.',
       });
     }
-    // aws-cdk-lib's InstanceDrainHook: added as '<group>/DrainECSHook' by Cluster.addAutoScalingGroup and
-    // Cluster.addAsgCapacityProvider unless taskDrainTime is 0.
-    if (c.node.id === 'DrainECSHook' && c.node.scope === autoScalingGroup) {
+    // aws-cdk-lib's InstanceDrainHook: added as '<group>/DrainECSHook' by Cluster.addAsgCapacityProvider,
+    // addAutoScalingGroup and addCapacity unless taskDrainTime is 0.
+    if (c.node.id === INSTANCE_DRAIN_HOOK_ID && c.node.scope === autoScalingGroup) {
       found.push({
         id: DrainingLifecycleHookWarnings.INSTANCE_DRAIN_HOOK,
         message: `aws-cdk-lib's InstanceDrainHook ${c.node.path} also drains this group, with a Lambda function that `
-          + 'sleeps for at most 15 minutes. Pass taskDrainTime: Duration.seconds(0) in the options of '
-          + 'cluster.addAsgCapacityProvider() or cluster.addAutoScalingGroup() to remove it.',
+          + 'sleeps for at most 15 minutes. Add the capacity provider to the cluster with '
+          + 'DrainingLifecycleHook.forCapacityProvider(), which adds no InstanceDrainHook, instead of '
+          + 'cluster.addAsgCapacityProvider() or cluster.addCapacity().',
       });
     }
     if (c instanceof autoscaling.CfnLifecycleHook && c !== ownCfn && c.lifecycleTransition === TERMINATING && c.defaultResult === 'ABANDON'

@@ -11,6 +11,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { attachToCapacityProvider } from './capacity-provider';
 import { addCoexistenceChecks } from './coexistence';
 import { allowDeadLetterQueueWriters } from './dead-letter-queue';
 import { defaultHeartbeatTimeout } from './default-heartbeat-timeout';
@@ -25,21 +26,10 @@ import {
 } from './validation';
 
 /**
- * Properties of a {@link DrainingLifecycleHook}.
+ * The options of a {@link DrainingLifecycleHook}: everything but the group and the cluster, which
+ * {@link DrainingLifecycleHookProps} and {@link CapacityProviderDrainingLifecycleHookProps} name each their own way.
  */
-export interface DrainingLifecycleHookProps {
-  /**
-   * The Auto Scaling group whose instances are drained before they terminate. Imported groups work; the group must be
-   * in the stack's region and account.
-   */
-  readonly autoScalingGroup: autoscaling.IAutoScalingGroup;
-
-  /**
-   * The ECS cluster the group's instances register with. Imported clusters work; the cluster must be in the stack's
-   * region and account.
-   */
-  readonly cluster: ecs.ICluster;
-
+export interface DrainingLifecycleHookOptions {
   /**
    * The longest a drain may wait for the instance's tasks to stop. When it runs out, the lifecycle action is completed
    * with `drainTimeoutResult` and the instance terminates with whatever still runs on it.
@@ -216,6 +206,51 @@ export interface DrainingLifecycleHookProps {
   readonly logLevel?: lambda.ApplicationLogLevel;
 }
 
+/**
+ * Properties of a {@link DrainingLifecycleHook}.
+ */
+export interface DrainingLifecycleHookProps extends DrainingLifecycleHookOptions {
+  /**
+   * The Auto Scaling group whose instances are drained before they terminate. Imported groups work; the group must be
+   * in the stack's region and account.
+   */
+  readonly autoScalingGroup: autoscaling.IAutoScalingGroup;
+
+  /**
+   * The ECS cluster the group's instances register with. Imported clusters work; the cluster must be in the stack's
+   * region and account.
+   */
+  readonly cluster: ecs.ICluster;
+}
+
+/**
+ * Properties of {@link DrainingLifecycleHook.forCapacityProvider}: a capacity provider, the cluster to add it to, and
+ * the options of the hook that drains its Auto Scaling group.
+ */
+export interface CapacityProviderDrainingLifecycleHookProps extends DrainingLifecycleHookOptions {
+  /**
+   * The cluster to add the capacity provider to. A cluster made in this app: an imported cluster cannot be given
+   * capacity.
+   */
+  readonly cluster: ecs.Cluster;
+
+  /**
+   * The capacity provider whose Auto Scaling group is drained. Its `enableManagedDraining` must be `false` or not
+   * set: when it is not set, ECS would turn managed instance draining on, and this construct turns it off on the
+   * capacity provider (`ManagedDraining: DISABLED`). `true` is an error: two drainers on one group race each other.
+   * Managed termination protection may be on (aws-cdk-lib's default) or off.
+   */
+  readonly capacityProvider: ecs.AsgCapacityProvider;
+
+  /**
+   * Options for `cluster.addAsgCapacityProvider()`, passed on as given, except that aws-cdk-lib's own
+   * `InstanceDrainHook` is always left out. `topicEncryptionKey` has no effect (it encrypts that hook's topic).
+   *
+   * @default - aws-cdk-lib's defaults (no Spot Instance draining by the ECS agent)
+   */
+  readonly capacityProviderOptions?: ecs.AddAutoScalingGroupCapacityOptions;
+}
+
 /** Default of {@link DrainingLifecycleHookProps.metricsNamespace}. */
 const DEFAULT_METRICS_NAMESPACE = 'EcsDrainingLifecycleHook';
 
@@ -258,6 +293,29 @@ function withDefaults(props: DrainingLifecycleHookProps): Settings {
  * default sweep interval; the default `heartbeatTimeout` grows to fit); no Lambda invocation waits.
  */
 export class DrainingLifecycleHook extends Construct {
+  /**
+   * Adds the capacity provider to the cluster and drains its Auto Scaling group with a new DrainingLifecycleHook,
+   * leaving it the group's one drain hook in every configuration of the capacity provider:
+   *
+   * - ECS managed instance draining: not set (ECS would turn it on) is turned off on the capacity provider
+   *   (`ManagedDraining: DISABLED`); `true` is an error; `false` stays.
+   * - aws-cdk-lib's `InstanceDrainHook`: the capacity provider is added with `cluster.addAsgCapacityProvider()`
+   *   without it, whether managed termination protection is on or off. A group that has one already (added to a
+   *   cluster before) is an error.
+   *
+   * Call it instead of `cluster.addAsgCapacityProvider()`, in every jsii language.
+   *
+   * @param scope the scope of the new construct
+   * @param id the ID of the new construct
+   * @param props the capacity provider, the cluster, and the hook's options
+   */
+  public static forCapacityProvider(scope: Construct, id: string, props: CapacityProviderDrainingLifecycleHookProps): DrainingLifecycleHook {
+    const { capacityProvider, capacityProviderOptions, cluster, ...options } = props;
+    const hook = new DrainingLifecycleHook(scope, id, { ...options, autoScalingGroup: capacityProvider.autoScalingGroup, cluster });
+    attachToCapacityProvider(hook, cluster, capacityProvider, capacityProviderOptions);
+    return hook;
+  }
+
   /** The termination lifecycle hook. */
   public readonly lifecycleHook: autoscaling.ILifecycleHook;
   /** The name of the termination lifecycle hook. */
