@@ -244,7 +244,8 @@ export interface CapacityProviderDrainingLifecycleHookProps extends DrainingLife
 
   /**
    * Options for `cluster.addAsgCapacityProvider()`, passed on as given, except that aws-cdk-lib's own
-   * `InstanceDrainHook` is always left out. `topicEncryptionKey` has no effect (it encrypts that hook's topic).
+   * `InstanceDrainHook` is always left out. As in that method, the machine image type is the capacity provider's
+   * (`machineImageType` is not read), and `topicEncryptionKey` has no effect (it encrypts that hook's topic).
    *
    * @default - aws-cdk-lib's defaults (no Spot Instance draining by the ECS agent)
    */
@@ -294,16 +295,17 @@ function withDefaults(props: DrainingLifecycleHookProps): Settings {
  */
 export class DrainingLifecycleHook extends Construct {
   /**
-   * Adds the capacity provider to the cluster and drains its Auto Scaling group with a new DrainingLifecycleHook,
-   * leaving it the group's one drain hook in every configuration of the capacity provider:
+   * Adds the capacity provider to the cluster, and drains its Auto Scaling group with a new DrainingLifecycleHook that
+   * is the group's one drain hook.
+   *
+   * Call it instead of `cluster.addAsgCapacityProvider()`, in every jsii language. Whatever the capacity provider's
+   * settings, the group ends up with one drain hook:
    *
    * - ECS managed instance draining: not set (ECS would turn it on) is turned off on the capacity provider
    *   (`ManagedDraining: DISABLED`); `true` is an error; `false` stays.
    * - aws-cdk-lib's `InstanceDrainHook`: the capacity provider is added with `cluster.addAsgCapacityProvider()`
    *   without it, whether managed termination protection is on or off. A group that has one already (added to a
    *   cluster before) is an error.
-   *
-   * Call it instead of `cluster.addAsgCapacityProvider()`, in every jsii language.
    *
    * @param scope the scope of the new construct
    * @param id the ID of the new construct
