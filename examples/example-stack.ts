@@ -36,14 +36,18 @@ export class ExampleStack extends Stack {
 
     const capacityProvider = new ecs.AsgCapacityProvider(this, 'CapacityProvider', {
       autoScalingGroup,
-      // This construct is the one drain hook: ECS managed draining would race it.
+      // This construct is the one drain hook: ECS managed draining would race it (forCapacityProvider would also
+      // turn it off when not set).
       enableManagedDraining: false,
+      // Without termination protection, scale-in picks instances that still run tasks: this construct drains them.
       enableManagedTerminationProtection: false,
     });
-    // taskDrainTime 0: no aws-cdk-lib InstanceDrainHook either. aws-cdk-lib 2.276 dropped `taskDrainTime` from the
-    // type of these options, but addAsgCapacityProvider still reads it, and without it adds a 5-minute drain hook.
-    const noCdkDrainHook = { spotInstanceDraining: false, taskDrainTime: Duration.seconds(0) };
-    cluster.addAsgCapacityProvider(capacityProvider, noCdkDrainHook);
+    // Adds the capacity provider to the cluster, without aws-cdk-lib's InstanceDrainHook.
+    this.drainHook = DrainingLifecycleHook.forCapacityProvider(this, 'DrainHook', {
+      cluster,
+      capacityProvider,
+      drainTimeout: Duration.hours(1),
+    });
 
     const taskDefinition = new ecs.Ec2TaskDefinition(this, 'TaskDefinition');
     taskDefinition.addContainer('web', {
@@ -59,12 +63,6 @@ export class ExampleStack extends Stack {
       minHealthyPercent: 50,
       circuitBreaker: { rollback: true },
       capacityProviderStrategies: [{ capacityProvider: capacityProvider.capacityProviderName, weight: 1 }],
-    });
-
-    this.drainHook = new DrainingLifecycleHook(this, 'DrainHook', {
-      autoScalingGroup,
-      cluster,
-      drainTimeout: Duration.hours(1),
     });
   }
 }
