@@ -6,13 +6,15 @@
 export class DrainingLifecycleHookWarnings {
   /**
    * An `AsgCapacityProvider` for the group has ECS managed instance draining on (`enableManagedDraining` `true` or
-   * unset): it drains the same instances, and the two race.
+   * unset, as its CloudFormation resource will say): it drains the same instances, and the two race.
+   * `DrainingLifecycleHook.forCapacityProvider` turns an unset one off.
    */
   public static readonly MANAGED_DRAINING = 'ecs-draining-lifecycle-hook:managedDraining';
 
   /**
-   * aws-cdk-lib's `InstanceDrainHook` (`<group>/DrainECSHook`, added by `addAutoScalingGroup` or
-   * `addAsgCapacityProvider` unless `taskDrainTime` is 0) also drains the group.
+   * aws-cdk-lib's `InstanceDrainHook` (`<group>/DrainECSHook`, added by `addCapacity`, `addAutoScalingGroup` and
+   * `addAsgCapacityProvider` unless `taskDrainTime` is 0) also drains the group. `DrainingLifecycleHook.forCapacityProvider`
+   * adds a capacity provider without it.
    */
   public static readonly INSTANCE_DRAIN_HOOK = 'ecs-draining-lifecycle-hook:instanceDrainHook';
 
