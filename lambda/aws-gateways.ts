@@ -26,14 +26,15 @@ import {
   StopTaskCommand,
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
+import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { HANDLER_API_CALLS, iamActionOf } from '../lib/handler-api-calls';
 import type { LifecycleResult } from './config';
 import type { ContainerInstanceState, TaskState } from './decisions';
 import { DRAIN_MARKER_ATTRIBUTE } from './drain-marker';
 import {
-  type AutoScalingGateway, ClusterNotFoundError, DESCRIBE_BATCH, type EcsGateway, type GroupDescription, type GroupInstance,
-  type LifecycleCallResult, type MarkerWrite, type StatusFailure, type StatusUpdate, TASK_PROTECTION_BATCH, type TaskProtection,
-  UPDATE_STATE_BATCH, chunk,
+  type AutoScalingGateway, ClusterNotFoundError, DESCRIBE_BATCH, type EcsGateway, type EventBridgeGateway, type EventEntry,
+  type EventEntryResult, type GroupDescription, type GroupInstance, type LifecycleCallResult, type MarkerWrite, PUT_EVENTS_BATCH,
+  type StatusFailure, type StatusUpdate, TASK_PROTECTION_BATCH, type TaskProtection, UPDATE_STATE_BATCH, chunk,
 } from './ports';
 
 /** A command class: only its identity matters here. */
@@ -55,6 +56,7 @@ export const COMMAND_ACTIONS: ReadonlyMap<CommandClass, string> = new Map<Comman
   [DescribeAutoScalingGroupsCommand, 'autoscaling:DescribeAutoScalingGroups'],
   [DescribeWarmPoolCommand, 'autoscaling:DescribeWarmPool'],
   [DescribeScalingActivitiesCommand, 'autoscaling:DescribeScalingActivities'],
+  [PutEventsCommand, 'events:PutEvents'],
 ]);
 
 const ALLOWED = new Set(HANDLER_API_CALLS.map(iamActionOf));
@@ -106,6 +108,15 @@ function toInstanceState(ci: ContainerInstance): ContainerInstanceState | undefi
     pendingTasksCount: ci.pendingTasksCount ?? 0,
     ...(marker?.value !== undefined ? { markerValue: marker.value } : {}),
   };
+}
+
+/** The task timestamps that are set, in epoch seconds. */
+function epochSecondsOf<K extends string>(dates: Record<K, Date | undefined>): Partial<Record<K, number>> {
+  const out: Partial<Record<K, number>> = {};
+  for (const [key, date] of Object.entries(dates) as Array<[K, Date | undefined]>) {
+    if (date instanceof Date && !Number.isNaN(date.getTime())) out[key] = Math.floor(date.getTime() / 1000);
+  }
+  return out;
 }
 
 export class SdkEcsGateway implements EcsGateway {
@@ -206,6 +217,9 @@ export class SdkEcsGateway implements EcsGateway {
           lastStatus: t.lastStatus ?? 'UNKNOWN',
           desiredStatus: t.desiredStatus ?? 'UNKNOWN',
           ...(t.group !== undefined ? { group: t.group } : {}),
+          ...(t.startedBy !== undefined ? { startedBy: t.startedBy } : {}),
+          ...(t.taskDefinitionArn !== undefined ? { taskDefinitionArn: t.taskDefinitionArn } : {}),
+          ...epochSecondsOf({ createdAt: t.createdAt, startedAt: t.startedAt, stoppingAt: t.stoppingAt }),
         });
       }
       // A task listed a moment ago that ECS can no longer describe has been cleaned up: it is stopped.
@@ -361,4 +375,31 @@ function toGroupInstances(instances: readonly Instance[] | undefined): GroupInst
   return (instances ?? [])
     .filter((i): i is Instance & { InstanceId: string; LifecycleState: string } => typeof i.InstanceId === 'string' && typeof i.LifecycleState === 'string')
     .map((i) => ({ instanceId: i.InstanceId, lifecycleState: i.LifecycleState }));
+}
+
+/**
+ * PutEvents to the account's default event bus (no EventBusName: "If you omit this, the default event bus is used",
+ * EventBridge API Reference, PutEventsRequestEntry). A request is at most 10 entries (PutEvents, Entries); each
+ * entry's own result says whether it was taken, for "FailedEntryCount" entries it was not.
+ */
+export class SdkEventBridgeGateway implements EventBridgeGateway {
+  constructor(private readonly client: EventBridgeClient) {}
+
+  async putEvents(entries: readonly EventEntry[]): Promise<EventEntryResult[]> {
+    const results: EventEntryResult[] = [];
+    for (const batch of chunk(entries, PUT_EVENTS_BATCH)) {
+      const res = await call(new PutEventsCommand({
+        Entries: batch.map((e) => ({
+          Source: e.source, DetailType: e.detailType, Detail: e.detail, Resources: [...e.resources], Time: new Date(e.time),
+        })),
+      }), (c) => this.client.send(c));
+      batch.forEach((_, i) => {
+        const entry = res.Entries?.[i];
+        results.push(entry?.EventId
+          ? { eventId: entry.EventId }
+          : { errorCode: entry?.ErrorCode ?? 'NoResult', errorMessage: entry?.ErrorMessage ?? 'EventBridge returned no result for the entry' });
+      });
+    }
+    return results;
+  }
 }

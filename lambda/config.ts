@@ -27,6 +27,8 @@ export interface DrainConfig {
   readonly spotInterruptionDraining: boolean;
   readonly warmPoolReactivation: boolean;
   readonly metricsNamespace: string;
+  /** Publish drain events to the default EventBridge bus (docs/events.md). */
+  readonly drainEvents: boolean;
 }
 
 export class ConfigurationError extends Error {
@@ -84,6 +86,7 @@ export function loadConfig(env: Env): DrainConfig {
     spotInterruptionDraining: flag(env, E.SPOT_INTERRUPTION_DRAINING),
     warmPoolReactivation: flag(env, E.WARM_POOL_REACTIVATION),
     metricsNamespace: required(env, E.METRICS_NAMESPACE),
+    drainEvents: flag(env, E.DRAIN_EVENTS),
   };
   return config;
 }

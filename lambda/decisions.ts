@@ -28,6 +28,13 @@ export interface TaskState {
   readonly desiredStatus: string;
   /** `service:<name>` for service tasks, `family:<name>` for standalone tasks. */
   readonly group?: string;
+  /** The tag it was started with; for a service task, the deployment ID (ECS API Reference, Task). */
+  readonly startedBy?: string;
+  readonly taskDefinitionArn?: string;
+  /** Epoch seconds: when it entered PENDING, went RUNNING, and began STOPPING (ECS API Reference, Task). */
+  readonly createdAt?: number;
+  readonly startedAt?: number;
+  readonly stoppingAt?: number;
 }
 
 export { HEARTBEAT_SAFETY_MARGIN_SECONDS };

@@ -3,7 +3,8 @@
  * adopt one (an instance already DRAINING), check a drain's tasks and act on them, keep its lifecycle action alive,
  * and let an instance go. It reads state back from AWS every time; the drain state lives in an ECS attribute.
  */
-import type { DrainConfig } from './config';
+import { DrainLogMessage } from '../lib/handler-contract';
+import type { DrainConfig, LifecycleResult } from './config';
 import {
   type ContainerInstanceState,
   type TaskState,
@@ -14,6 +15,7 @@ import {
   planInstance,
   standaloneGraceOver,
 } from './decisions';
+import { type DrainEventPublisher, DrainEventType, drainEvent, logBlockingTasks, triggerName } from './drain-events';
 import { type DrainMarker, DrainTrigger, encodeMarker, newMarker, ownerId } from './drain-marker';
 import type { AutoScalingGateway, Clock, ClusterNotFoundError, EcsGateway, StatusFailure } from './ports';
 import { ProtectionHold } from './task-protection';
@@ -43,6 +45,8 @@ export interface DrainerDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly metrics: Metrics;
+  /** Where drain events go (drain-events.ts): EventBridge, or nowhere with `publishDrainEvents: false`. */
+  readonly events: DrainEventPublisher;
 }
 
 export class DrainError extends Error {
@@ -79,6 +83,30 @@ export class DrainCore {
 
   logFor(instanceId: string, extra: Record<string, unknown> = {}): Logger {
     return this.deps.log.child({ instanceId, ...extra });
+  }
+
+  /** The logger of a drain: its lines name the instance, the container instance, when and why the drain started. */
+  drainLog(drain: Pick<Drain, 'instance' | 'marker'>): Logger {
+    return this.logFor(drain.instance.ec2InstanceId, {
+      containerInstanceArn: drain.instance.arn,
+      drainStartedAt: new Date(drain.marker.drainStartedAt * 1000).toISOString(),
+      drainTrigger: triggerName(drain.marker.trigger),
+    });
+  }
+
+  /**
+   * Publishes that a drain started, with the task counts ECS reported for the instance (the tasks are not listed: a
+   * drain's start costs no more calls for it). Never fails.
+   */
+  async reportStarted(drain: Drain, counts: Pick<ContainerInstanceState, 'runningTasksCount' | 'pendingTasksCount'>): Promise<void> {
+    await this.publish(DrainEventType.STARTED, drain, { blockingTaskCount: counts.runningTasksCount + counts.pendingTasksCount });
+  }
+
+  /** Publishes a drain event about `drain` as of now. Never fails (see DrainEventPublisher). */
+  private async publish(type: DrainEventType, drain: Drain, facts: {
+    blockingTaskCount: number; blockingTasks?: readonly TaskState[]; lifecycleActionResult?: LifecycleResult;
+  }): Promise<void> {
+    await this.deps.events.publish(drainEvent(type, { instance: drain.instance, marker: drain.marker, nowSeconds: this.nowSeconds(), ...facts }, this.deps.config));
   }
 
   /**
@@ -145,10 +173,11 @@ export class DrainCore {
       scope.fail(drains.filter((d) => refusedArns.has(d.instance.arn)).map((d) => d.instance.ec2InstanceId), refusal(update.failures));
     }
     const set = drains.filter((d) => !refusedArns.has(d.instance.arn));
-    return [...reports, ...await this.checkStarted(set, counted, scope, (drain, log) => {
+    return [...reports, ...await this.checkStarted(set, counted, scope, async (drain, log, current) => {
       this.deps.metrics.count(MetricName.DRAINS_STARTED);
       if (!drain.recorded) this.reportUnrecorded(drain);
       log.info('set the container instance to DRAINING');
+      await this.reportStarted(drain, current);
     })];
   }
 
@@ -163,13 +192,14 @@ export class DrainCore {
     if (admitted.drains.length === 0) return admitted.reports;
     const drains = await this.timeUnrecordedAdoptions(admitted.drains);
     const counted = new Map(drains.map((d) => [d.instance.arn, d.instance]));
-    return [...admitted.reports, ...await this.checkStarted(drains, counted, scope, (drain, log) => {
+    return [...admitted.reports, ...await this.checkStarted(drains, counted, scope, async (drain, log, current) => {
       if (!drain.recorded) {
         this.reportUnrecorded(drain);
         return;
       }
       this.deps.metrics.count(MetricName.DRAINS_STARTED);
       log.info('the container instance was already DRAINING: waiting for its tasks');
+      await this.reportStarted(drain, current);
     })];
   }
 
@@ -203,12 +233,12 @@ export class DrainCore {
 
   /**
    * Checks the tasks of drains just started or adopted, with the counts `counted` holds (nothing has stopped yet).
-   * `announce` counts and logs the start. No new instance is checked when time is short: it is DRAINING by then,
-   * and the next sweep checks it.
+   * `announce` counts, logs and publishes the start (given the counts ECS reported). No new instance is checked when
+   * time is short: it is DRAINING by then, and the next sweep checks it.
    */
   private async checkStarted(
     drains: readonly Drain[], counted: ReadonlyMap<string, ContainerInstanceState>, scope: WorkScope,
-    announce: (drain: Drain, log: Logger) => void,
+    announce: (drain: Drain, log: Logger, current: ContainerInstanceState) => Promise<void>,
   ): Promise<InstanceReport[]> {
     const reports: InstanceReport[] = [];
     for (const drain of drains) {
@@ -218,7 +248,7 @@ export class DrainCore {
         scope.fail([instance.ec2InstanceId], new DrainError(`ECS did not describe ${instance.arn}, which it had just set DRAINING`));
         continue;
       }
-      announce(drain, this.logFor(instance.ec2InstanceId, { containerInstanceArn: instance.arn }));
+      await announce(drain, this.drainLog(drain), current);
       if (!scope.hasTime()) continue;
       const report = await scope.isolate([instance.ec2InstanceId], () => this.evaluate({ ...drain, instance: current }));
       if (report) reports.push(report);
@@ -254,27 +284,42 @@ export class DrainCore {
    * time out, or keep the lifecycle action alive.
    */
   async evaluate(drain: Drain): Promise<InstanceReport> {
-    return this.check(drain, undefined);
+    return this.check(drain, { heartbeatJustSent: false });
   }
 
   /** {@link evaluate}, after an ECS event reported `taskArn` STOPPED: that task needs no DescribeTasks. */
   async evaluateAfterTaskStopped(drain: Drain, taskArn: string): Promise<InstanceReport> {
-    return this.check(drain, taskArn);
+    return this.check(drain, { knownStopped: taskArn, heartbeatJustSent: false });
   }
 
-  private async check(drain: Drain, knownStopped: string | undefined): Promise<InstanceReport> {
+  /**
+   * {@link evaluate} of a drain whose heartbeat was just sent ({@link keepAliveBeforeCheck}): a drain still waiting
+   * gets its blocking tasks logged, as every heartbeat does.
+   */
+  async evaluateAfterHeartbeat(drain: Drain): Promise<InstanceReport> {
+    return this.check(drain, { heartbeatJustSent: true });
+  }
+
+  /**
+   * The check behind every evaluate. `knownStopped`: a task an ECS event reported STOPPED. `heartbeatJustSent`: the
+   * caller sent the drain's heartbeat a moment ago, so the blocking tasks are logged as at a heartbeat.
+   */
+  private async check(drain: Drain, how: { knownStopped?: string; heartbeatJustSent: boolean }): Promise<InstanceReport> {
     const { config, ecs, autoScaling, metrics } = this.deps;
     const { instance, marker } = drain;
     const instanceId = instance.ec2InstanceId;
-    const log = this.logFor(instanceId, { containerInstanceArn: instance.arn });
+    const log = this.drainLog(drain);
     const now = this.nowSeconds();
 
     let blocking = instance.runningTasksCount + instance.pendingTasksCount;
+    // The blocking tasks, when this check listed them (the counts alone often decide, and cost no call).
+    let blockers: readonly TaskState[] | undefined;
     let standaloneRunning: TaskState[] = [];
     if (!countsProveNotDrained(instance, config.standaloneTaskPolicy)) {
-      const tasks = await this.listAllTasks(instance, knownStopped);
+      const tasks = await this.listAllTasks(instance, how.knownStopped);
       const assessment = assessTasks(tasks, config.standaloneTaskPolicy);
       blocking = assessment.blocking.length;
+      blockers = assessment.blocking;
       standaloneRunning = [...assessment.standaloneRunning];
       if (assessment.stillStopping.length > 0 && instance.runningTasksCount === 0) {
         // runningTasksCount says 0, but tasks are still deregistering or stopping: completing now would cut them.
@@ -291,7 +336,8 @@ export class DrainCore {
         }
         metrics.count(MetricName.DRAINS_COMPLETED);
         metrics.seconds(MetricName.DRAIN_DURATION, now - marker.drainStartedAt);
-        log.info('drained: every task is STOPPED; completed the lifecycle action', { drainSeconds: now - marker.drainStartedAt });
+        log.info(DrainLogMessage.DRAINED, { drainSeconds: now - marker.drainStartedAt });
+        await this.publish(DrainEventType.COMPLETED, drain, { blockingTaskCount: 0, blockingTasks: [], lifecycleActionResult: 'CONTINUE' });
         return { instanceId, outcome: 'completed' };
       }
     }
@@ -305,41 +351,95 @@ export class DrainCore {
     }
 
     if (drainTimedOut(now, marker, config)) {
+      // The action first (it is what the timeout is for); the tasks still running are named after it, best effort.
       const result = await autoScaling.completeLifecycleAction(instanceId, config.drainTimeoutResult);
       if (result === 'gone') return { instanceId, outcome: 'action-gone' };
       metrics.count(MetricName.DRAIN_TIMEOUTS);
-      log.warn('drain timed out with tasks still running; completed the lifecycle action', {
-        result: config.drainTimeoutResult, drainSeconds: now - marker.drainStartedAt, tasksNotStopped: blocking,
+      const named = blockers ?? await this.listBlockers(drain, log);
+      const tasksNotStopped = named?.length ?? blocking;
+      log.warn(DrainLogMessage.DRAIN_TIMED_OUT, {
+        result: config.drainTimeoutResult, drainSeconds: now - marker.drainStartedAt, tasksNotStopped,
+      });
+      if (named) logBlockingTasks(log, named, 'timeout');
+      await this.publish(DrainEventType.TIMED_OUT, drain, {
+        blockingTaskCount: tasksNotStopped, blockingTasks: named, lifecycleActionResult: config.drainTimeoutResult,
       });
       return { instanceId, outcome: 'timed-out' };
     }
 
-    if (heartbeatDue(now, marker, config)) return this.heartbeat(drain, { tasksNotStopped: blocking });
+    if (heartbeatDue(now, marker, config)) return this.heartbeatNamingBlockers(drain, blockers);
+    if (how.heartbeatJustSent) {
+      const named = blockers ?? await this.listBlockers(drain, log);
+      if (named) logBlockingTasks(log, named, 'heartbeat');
+    }
     return { instanceId, outcome: 'waiting' };
   }
 
-  /** Records a lifecycle action heartbeat, and its time in the drain marker (when the drain has one). */
+  /**
+   * Keeps a waiting drain alive: a lifecycle action heartbeat, its time in the drain marker (when the drain has one),
+   * and a log line for each task still blocking the drain. Naming them costs a task listing (ListTasks twice, and
+   * DescribeTasks per 100 tasks) at each heartbeat, not at each task event.
+   */
   async keepAlive(drain: Drain): Promise<InstanceReport> {
-    return this.heartbeat(drain, {});
+    return this.heartbeatNamingBlockers(drain, undefined);
   }
 
-  /** {@link keepAlive} when a heartbeat is due ({@link heartbeatDue}); `fields` go into its log line. */
+  /**
+   * A heartbeat when one is due ({@link heartbeatDue}), for a drain held back before DRAINING (its tasks are not
+   * named: the caller logs what holds it); `fields` go into its log line.
+   */
   async keepAliveIfDue(drain: Drain, fields: Record<string, number>): Promise<InstanceReport> {
-    if (!heartbeatDue(this.nowSeconds(), drain.marker, this.deps.config)) return { instanceId: drain.instance.ec2InstanceId, outcome: 'waiting' };
-    return this.heartbeat(drain, fields);
+    const instanceId = drain.instance.ec2InstanceId;
+    if (!heartbeatDue(this.nowSeconds(), drain.marker, this.deps.config)) return { instanceId, outcome: 'waiting' };
+    if (!await this.sendHeartbeat(drain)) return { instanceId, outcome: 'action-gone' };
+    this.drainLog(drain).info(DrainLogMessage.HEARTBEAT, fields);
+    return { instanceId, outcome: 'waiting' };
   }
 
-  private async heartbeat(drain: Drain, fields: Record<string, number>): Promise<InstanceReport> {
+  /**
+   * {@link keepAlive} for a drain whose tasks are checked right after ({@link evaluateAfterHeartbeat}), which names
+   * the blocking tasks from its own listing: the heartbeat alone, with no task listing.
+   */
+  async keepAliveBeforeCheck(drain: Drain): Promise<InstanceReport> {
+    const instanceId = drain.instance.ec2InstanceId;
+    if (!await this.sendHeartbeat(drain)) return { instanceId, outcome: 'action-gone' };
+    this.drainLog(drain).info(DrainLogMessage.HEARTBEAT);
+    return { instanceId, outcome: 'waiting' };
+  }
+
+  /** A heartbeat, then the blocking tasks: `known` when the caller listed them, else listed now (best effort). */
+  private async heartbeatNamingBlockers(drain: Drain, known: readonly TaskState[] | undefined): Promise<InstanceReport> {
+    const instanceId = drain.instance.ec2InstanceId;
+    if (!await this.sendHeartbeat(drain)) return { instanceId, outcome: 'action-gone' };
+    const log = this.drainLog(drain);
+    const named = known ?? await this.listBlockers(drain, log);
+    log.info(DrainLogMessage.HEARTBEAT, named ? { tasksNotStopped: named.length } : {});
+    if (named) logBlockingTasks(log, named, 'heartbeat');
+    return { instanceId, outcome: 'waiting' };
+  }
+
+  /** Records a lifecycle action heartbeat, and its time in the drain marker; false when no action is pending. */
+  private async sendHeartbeat(drain: Drain): Promise<boolean> {
     const { instance, marker } = drain;
-    const instanceId = instance.ec2InstanceId;
-    const log = this.logFor(instanceId, { containerInstanceArn: instance.arn });
-    if (await this.deps.autoScaling.recordHeartbeat(instanceId) === 'gone') {
-      log.info('no lifecycle action is pending any more: stopped keeping it alive');
-      return { instanceId, outcome: 'action-gone' };
+    if (await this.deps.autoScaling.recordHeartbeat(instance.ec2InstanceId) === 'gone') {
+      this.drainLog(drain).info('no lifecycle action is pending any more: stopped keeping it alive');
+      return false;
     }
     if (drain.recorded) await this.deps.ecs.putMarker(instance.arn, encodeMarker({ ...marker, lastHeartbeatAt: this.nowSeconds() }));
-    log.info('recorded a lifecycle action heartbeat', fields);
-    return { instanceId, outcome: 'waiting' };
+    return true;
+  }
+
+  /**
+   * The tasks still blocking a drain, to name them; undefined (and a WARN line) when they cannot be listed. Only for
+   * the logs and the events: a failure here never changes the drain.
+   */
+  private async listBlockers(drain: Drain, log: Logger): Promise<readonly TaskState[] | undefined> {
+    try {
+      return assessTasks(await this.listAllTasks(drain.instance, undefined), this.deps.config.standaloneTaskPolicy).blocking;
+    } catch (error) {
+      log.warn('could not list the tasks still blocking the drain, to name them; the drain is not affected', { error });
+      return undefined;
+    }
   }
 
   /**

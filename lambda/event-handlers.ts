@@ -97,14 +97,16 @@ export class EventHandlers {
       return { instanceId, outcome: 'skipped' };
     }
     const marker = newMarker(this.core.owner, this.core.nowSeconds(), DrainTrigger.SPOT_INTERRUPTION);
-    if (await this.deps.ecs.putMarker(instance.arn, encodeMarker(marker)) === 'quota-full') {
+    const recorded = await this.deps.ecs.putMarker(instance.arn, encodeMarker(marker)) === 'recorded';
+    if (!recorded) {
       // Set DRAINING all the same: the lifecycle action that follows adopts the drain.
       this.core.reportUnrecorded({ instance, marker, recorded: false });
     }
-    const { failures } = await this.deps.ecs.updateStatus([instance.arn], 'DRAINING');
+    const { failures, updated } = await this.deps.ecs.updateStatus([instance.arn], 'DRAINING');
     if (failures.length > 0) throw new DrainError(`ECS could not set DRAINING: ${failures.map((f) => f.reason).join(', ')}`);
     this.deps.metrics.count(MetricName.SPOT_INTERRUPTION_DRAINS);
     log.info('spot interruption warning: set the container instance to DRAINING two minutes early', { containerInstanceArn: instance.arn });
+    await this.core.reportStarted({ instance, marker, recorded }, updated.find((ci) => ci.arn === instance.arn) ?? instance);
     return { instanceId, outcome: 'drain-started-early' };
   }
 }

@@ -119,6 +119,33 @@ export interface AutoScalingGateway {
   terminationStartTimes(instanceIds: readonly string[]): Promise<Map<string, number>>;
 }
 
+/** One PutEvents entry (EventBridge API Reference, PutEventsRequestEntry). */
+export interface EventEntry {
+  readonly source: string;
+  readonly detailType: string;
+  /** The detail, as the JSON text EventBridge takes. */
+  readonly detail: string;
+  readonly resources: readonly string[];
+  /** When it happened, epoch ms. */
+  readonly time: number;
+}
+
+/** What EventBridge answered for one entry: an event ID, or the error code and message of a failed entry. */
+export type EventEntryResult =
+  | { readonly eventId: string }
+  | { readonly errorCode: string; readonly errorMessage: string };
+
+export interface EventBridgeGateway {
+  /**
+   * Puts entries on the account's default event bus, at most {@link PUT_EVENTS_BATCH} at a time. Returns one result per
+   * entry, in order; a request EventBridge refused as a whole (or that got no answer) throws.
+   */
+  putEvents(entries: readonly EventEntry[]): Promise<EventEntryResult[]>;
+}
+
+/** PutEvents takes 1 to 10 entries (EventBridge API Reference, PutEvents: Entries). */
+export const PUT_EVENTS_BATCH = 10;
+
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;

@@ -170,15 +170,18 @@ export class Sweep {
     await run(toKeepAlive, (d) => [d.instance.ec2InstanceId], async (drain) => [await this.core.keepAlive(drain)]);
     const heartbeat = new Map<string, InstanceOutcome>();
     await run(checkAfterHeartbeat, (d) => [d.instance.ec2InstanceId], async (drain) => {
-      const report = await this.core.keepAlive(drain);
+      const report = await this.core.keepAliveBeforeCheck(drain);
       heartbeat.set(drain.instance.arn, report.outcome);
       return report.outcome === 'action-gone' ? [report] : [];
     });
+    // Checked after their heartbeat: the check names the blocking tasks, as the heartbeat would have.
+    const toEvaluateAfterHeartbeat: Drain[] = [];
     for (const drain of checkAfterHeartbeat) {
       const outcome = heartbeat.get(drain.instance.arn);
       // No pending action: nothing to check. A heartbeat that failed (no outcome) is tried again by the check.
       if (outcome === 'action-gone') continue;
-      toEvaluate.push(outcome === undefined ? drain : { ...drain, marker: { ...drain.marker, lastHeartbeatAt: now } });
+      if (outcome === undefined) toEvaluate.push(drain);
+      else toEvaluateAfterHeartbeat.push({ ...drain, marker: { ...drain.marker, lastHeartbeatAt: now } });
     }
 
     // Lost lifecycle events: find the instances, then start their drains in batches of 10.
@@ -196,18 +199,20 @@ export class Sweep {
     await run(chunk(toStart, UPDATE_STATE_BATCH), ec2Ids, (instances) => this.core.startDrains(instances, runner));
     await run(chunk(toAdopt, UPDATE_STATE_BATCH), ec2Ids, (instances) => this.core.adoptDrains(instances, runner));
     await run(others, ({ id }) => [id], async ({ id, instance }) => [await this.core.drain(id, instance)]);
-    await run(toEvaluate, (d) => [d.instance.ec2InstanceId], async (drain) => [await this.check(drain)]);
+    await run(toEvaluateAfterHeartbeat, (d) => [d.instance.ec2InstanceId],
+      async (drain) => [await this.check(drain, (checked) => this.core.evaluateAfterHeartbeat(checked))]);
+    await run(toEvaluate, (d) => [d.instance.ec2InstanceId], async (drain) => [await this.check(drain, (checked) => this.core.evaluate(checked))]);
   }
 
   /**
-   * A task check by the sweep. Its time is recorded in the marker when the drain goes on, so the next back-off
-   * point is judged from it (unless the check's own heartbeat recorded it already).
+   * A task check by the sweep, made by `evaluate`. Its time is recorded in the marker when the drain goes on, so the
+   * next back-off point is judged from it (unless the check's own heartbeat recorded it already).
    */
-  private async check(drain: Drain): Promise<InstanceReport> {
+  private async check(drain: Drain, evaluate: (checked: Drain) => Promise<InstanceReport>): Promise<InstanceReport> {
     const now = this.core.nowSeconds();
     const checked: Drain = { ...drain, marker: { ...drain.marker, lastCheckedAt: now } };
     const heartbeatWillRecord = heartbeatDue(now, checked.marker, this.deps.config);
-    const report = await this.core.evaluate(checked);
+    const report = await evaluate(checked);
     if (report.outcome === 'waiting' && drain.recorded && !heartbeatWillRecord) {
       await this.deps.ecs.putMarker(drain.instance.arn, encodeMarker(checked.marker));
     }

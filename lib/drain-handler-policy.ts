@@ -15,11 +15,13 @@ export function drainHandlerStatements(options: {
   readonly autoScalingGroup: autoscaling.IAutoScalingGroup;
   readonly stopsStandaloneTasks: boolean;
   readonly waitsForTaskProtection: boolean;
+  readonly publishesDrainEvents: boolean;
 }): { statements: iam.PolicyStatement[]; wildcards: WildcardResource[] } {
   const { cluster, autoScalingGroup } = options;
   const calls = HANDLER_API_CALLS.filter((c) => c.use === ApiCallUse.ALWAYS
     || (c.use === ApiCallUse.STOP_STANDALONE_TASKS && options.stopsStandaloneTasks)
-    || (c.use === ApiCallUse.WAIT_FOR_TASK_PROTECTION && options.waitsForTaskProtection));
+    || (c.use === ApiCallUse.WAIT_FOR_TASK_PROTECTION && options.waitsForTaskProtection)
+    || (c.use === ApiCallUse.PUBLISH_DRAIN_EVENTS && options.publishesDrainEvents));
   const actions = (scope: ApiCallScope) => calls.filter((c: HandlerApiCall) => c.scope === scope).map(iamActionOf);
   const stack = Stack.of(cluster);
   const inCluster = (resource: string) => stack.formatArn({
@@ -54,7 +56,15 @@ export function drainHandlerStatements(options: {
   add(ApiCallScope.AUTO_SCALING_GROUP, { resources: [autoScalingGroup.autoScalingGroupArn] }, NAG_REASONS.autoScalingGroup);
   // Describe calls support no resource-level permissions: '*' is the only resource IAM accepts for them.
   add(ApiCallScope.UNSCOPED, { resources: ['*'] }, NAG_REASONS.describeOnly);
+  // Publish drain events to the default event bus of this account and region only (the event-bus resource type of
+  // events:PutEvents, Service Authorization Reference; the form of AWS's same-account example policy).
+  add(ApiCallScope.DEFAULT_EVENT_BUS, { resources: [defaultEventBusArn(stack)] });
   return { statements, wildcards };
+}
+
+/** The ARN of the account's default event bus in the stack's region. */
+export function defaultEventBusArn(stack: Stack): string {
+  return stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default', arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
 }
 
 /**

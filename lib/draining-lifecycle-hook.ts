@@ -17,13 +17,29 @@ import { allowDeadLetterQueueWriters } from './dead-letter-queue';
 import { defaultHeartbeatTimeout } from './default-heartbeat-timeout';
 import { DrainHandlerFunction } from './drain-handler-function';
 import { drainHandlerStatements, vpcAccessStatement } from './drain-handler-policy';
-import { HandlerEnvironment as E, METRIC_DIMENSION, MetricName } from './handler-contract';
+import {
+  DRAIN_EVENT_SOURCE, DrainEventType, DrainLogMessage, HandlerEnvironment as E, METRIC_DIMENSION, MetricName,
+} from './handler-contract';
 import { acknowledgeNagFindings, type WildcardResource } from './nag-acknowledgements';
 import { StandaloneTaskPolicy } from './standalone-task-policy';
 import { TaskProtectionPolicy } from './task-protection-policy';
 import {
-  type ResolvedTimes, validateEnvironment, validateProps, warnIfDrainTimeoutBelowSweepInterval, warnIfLogLevelDropsMetrics,
+  DrainingLifecycleHookValidationError, type ResolvedTimes, validateEnvironment, validateProps, warnIfDrainTimeoutBelowSweepInterval,
+  warnIfLogLevelDropsMetrics,
 } from './validation';
+
+/**
+ * Options of {@link DrainingLifecycleHook.onDrainEvent}: those of aws-cdk-lib's `onEvent` methods, and which drain
+ * events the rule matches.
+ */
+export interface OnDrainEventOptions extends events.OnEventOptions {
+  /**
+   * The drain events to match.
+   *
+   * @default - every drain event of this hook
+   */
+  readonly eventTypes?: DrainEventType[];
+}
 
 /**
  * The options of a {@link DrainingLifecycleHook}: everything but the group and the cluster, which
@@ -170,9 +186,11 @@ export interface DrainingLifecycleHookOptions {
   /**
    * The VPC to run the handler in, for accounts that require every function in a VPC. The handler calls the ECS and
    * Auto Scaling APIs, so its subnets need a route to them: a NAT gateway, or interface VPC endpoints for `ecs` and
-   * `autoscaling` (`ec2.InterfaceVpcEndpointAwsService.ECS` and `.AUTOSCALING`). Events reach the function through
-   * Lambda itself, and its logs and metrics go through Lambda's logging, so EventBridge and CloudWatch need no route;
-   * an `events` endpoint does no harm. The role is granted the network-interface actions Lambda needs to attach the
+   * `autoscaling` (`ec2.InterfaceVpcEndpointAwsService.ECS` and `.AUTOSCALING`). Drain events (`publishDrainEvents`)
+   * need a route to EventBridge too: the NAT gateway, or an `events` endpoint (`.EVENTBRIDGE`); without one each
+   * invocation that has an outcome to publish spends a few seconds on one failed attempt, and the drains go on.
+   * Events reach the function through Lambda itself, and its logs and metrics go through Lambda's logging, so
+   * CloudWatch needs no route. The role is granted the network-interface actions Lambda needs to attach the
    * function (those of AWSLambdaVPCAccessExecutionRole, without its logs actions).
    *
    * @default - the function runs outside any VPC, with Lambda's own internet access
@@ -204,6 +222,17 @@ export interface DrainingLifecycleHookOptions {
    * @default - not set: Lambda's default, INFO, and no log level in the template
    */
   readonly logLevel?: lambda.ApplicationLogLevel;
+
+  /**
+   * Publish drain events (a drain started, completed, timed out) to the account's default EventBridge bus, with the
+   * source `ecs-draining-lifecycle-hook`; `onDrainEvent`, `onDrainCompleted` and `onDrainTimedOut` make rules for
+   * them. Their schemas are in docs/events.md. The handler's role is granted `events:PutEvents` on the default bus
+   * only. Publishing is best effort: a failure is logged and counted (`metricDrainEventsNotPublished`) and never
+   * changes a drain. `false` publishes nothing, grants nothing, and makes the `on…` methods throw.
+   *
+   * @default true
+   */
+  readonly publishDrainEvents?: boolean;
 }
 
 /**
@@ -263,6 +292,7 @@ interface Settings extends ResolvedTimes {
   readonly reactivateWarmPoolInstances: boolean;
   readonly logRetention: logs.RetentionDays;
   readonly metricsNamespace: string;
+  readonly publishDrainEvents: boolean;
 }
 
 /** Each prop, or its documented default. */
@@ -281,6 +311,7 @@ function withDefaults(props: DrainingLifecycleHookProps): Settings {
     reactivateWarmPoolInstances: props.reactivateWarmPoolInstances ?? true,
     logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     metricsNamespace: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
+    publishDrainEvents: props.publishDrainEvents ?? true,
   };
 }
 
@@ -332,6 +363,7 @@ export class DrainingLifecycleHook extends Construct {
   public readonly metricsNamespace: string;
 
   private readonly autoScalingGroupName: string;
+  private readonly publishesDrainEvents: boolean;
 
   constructor(scope: Construct, id: string, props: DrainingLifecycleHookProps) {
     super(scope, id);
@@ -339,6 +371,7 @@ export class DrainingLifecycleHook extends Construct {
     const settings = withDefaults(props);
     this.metricsNamespace = settings.metricsNamespace;
     this.autoScalingGroupName = props.autoScalingGroup.autoScalingGroupName;
+    this.publishesDrainEvents = settings.publishDrainEvents;
 
     validateEnvironment(this, props);
     validateProps(this, props, settings, settings.metricsNamespace);
@@ -363,6 +396,7 @@ export class DrainingLifecycleHook extends Construct {
     acknowledgeNagFindings({ policy: role.node.findChild('DefaultPolicy'), wildcards, fn, deadLetterQueue });
 
     this.createRules(fn, deadLetterQueue, props, settings);
+    this.createQueryDefinitions(logGroup);
   }
 
   /** The termination lifecycle hook, the construct's primary resource. */
@@ -412,6 +446,7 @@ export class DrainingLifecycleHook extends Construct {
       autoScalingGroup: props.autoScalingGroup,
       stopsStandaloneTasks: settings.standaloneTaskPolicy === StandaloneTaskPolicy.STOP,
       waitsForTaskProtection: settings.taskProtectionPolicy === TaskProtectionPolicy.WAIT,
+      publishesDrainEvents: settings.publishDrainEvents,
     });
     for (const statement of permissions.statements) role.addToPrincipalPolicy(statement);
     if (!props.vpc) return permissions.wildcards;
@@ -464,6 +499,7 @@ export class DrainingLifecycleHook extends Construct {
       [E.SPOT_INTERRUPTION_DRAINING]: String(settings.drainOnSpotInterruption),
       [E.WARM_POOL_REACTIVATION]: String(settings.reactivateWarmPoolInstances),
       [E.METRICS_NAMESPACE]: this.metricsNamespace,
+      [E.DRAIN_EVENTS]: String(settings.publishDrainEvents),
       // The SDK's standard retry mode backs off on throttling and 5xx; more attempts ride out ECS throttling
       // when hundreds of instances drain at once. Past them the invocation fails and is retried.
       AWS_RETRY_MODE: 'standard',
@@ -554,11 +590,84 @@ export class DrainingLifecycleHook extends Construct {
   }
 
   /**
+   * Saved CloudWatch Logs Insights queries on the handler's log group, in the console's folder
+   * `ecs-draining-lifecycle-hook/<group>`: what is draining and why, drains that timed out, the tasks that block
+   * drains, and errors (docs/operations.md). Their construct IDs are contract.
+   */
+  private createQueryDefinitions(logGroup: logs.ILogGroup): void {
+    const folder = `ecs-draining-lifecycle-hook/${this.autoScalingGroupName}`;
+    const query = (id: string, name: string, queryString: logs.QueryString) =>
+      new logs.QueryDefinition(this, id, { queryDefinitionName: `${folder}/${name}`, queryString, logGroups: [logGroup] });
+    query('DrainsQuery', 'Drains and their last word', new logs.QueryString({
+      filterStatements: ['ispresent(drainStartedAt)'],
+      statsStatements: ['latest(message) as lastMessage, max(@timestamp) as lastSeen by instanceId, containerInstanceArn, drainStartedAt, drainTrigger'],
+      sort: 'lastSeen desc',
+    }));
+    query('TimedOutDrainsQuery', 'Drains that timed out', new logs.QueryString({
+      fields: ['@timestamp', 'instanceId', 'containerInstanceArn', 'drainStartedAt', 'drainSeconds', 'tasksNotStopped', 'result'],
+      filterStatements: [`message = ${quoted(DrainLogMessage.DRAIN_TIMED_OUT)}`],
+      sort: '@timestamp desc',
+    }));
+    query('BlockingTasksQuery', 'Tasks blocking drains', new logs.QueryString({
+      fields: ['@timestamp', 'instanceId', 'at', 'taskArn', 'service', 'family', 'lastStatus', 'desiredStatus', 'startedBy', 'since'],
+      filterStatements: [`message = ${quoted(DrainLogMessage.BLOCKING_TASK)} or message = ${quoted(DrainLogMessage.MORE_BLOCKING_TASKS)}`],
+      sort: '@timestamp desc',
+    }));
+    query('ErrorsQuery', 'Errors and warnings', new logs.QueryString({
+      fields: ['@timestamp', 'level', 'message', 'instanceId', 'error.name', 'error.message', 'type', 'record.status'],
+      // The handler's own ERROR and WARN lines, and Lambda's report of an invocation that did not succeed (a timeout,
+      // a crash), which the handler cannot log itself.
+      filterStatements: ['level = "ERROR" or level = "WARN" or (type = "platform.report" and record.status != "success")'],
+      sort: '@timestamp desc',
+    }));
+  }
+
+  /**
+   * A rule for this hook's drain events (docs/events.md), as aws-cdk-lib's `onEvent` methods make them: its pattern
+   * matches the events of source `ecs-draining-lifecycle-hook` whose detail names this Auto Scaling group and hook,
+   * of the types in `options.eventTypes` (every type by default); `options.eventPattern` is merged in.
+   *
+   * @param id the construct ID of the rule, a child of this construct
+   * @param options the rule's target, name, description, extra pattern, and which drain events to match
+   */
+  public onDrainEvent(id: string, options: OnDrainEventOptions = {}): events.Rule {
+    if (!this.publishesDrainEvents) {
+      throw new DrainingLifecycleHookValidationError(this, `onDrainEvent('${id}') needs publishDrainEvents: it is false, so the `
+        + 'handler publishes no drain events and the rule would never match');
+    }
+    const { eventTypes, ...ruleOptions } = options;
+    const rule = new events.Rule(this, id, ruleOptions);
+    rule.addEventPattern({
+      source: [DRAIN_EVENT_SOURCE],
+      detailType: [...new Set(eventTypes && eventTypes.length > 0 ? eventTypes : Object.values(DrainEventType))],
+      detail: {
+        autoScalingGroupName: [this.autoScalingGroupName],
+        lifecycleHookName: [this.lifecycleHookName],
+      },
+    });
+    rule.addTarget(options.target);
+    return rule;
+  }
+
+  /**
+   * A rule for this hook's drains that timed out (`Drain Timed Out`): the instance terminated with tasks still
+   * running on it. See {@link onDrainEvent}.
+   */
+  public onDrainTimedOut(id: string, options: events.OnEventOptions = {}): events.Rule {
+    return this.onDrainEvent(id, { ...options, eventTypes: [DrainEventType.TIMED_OUT] });
+  }
+
+  /** A rule for this hook's drains that completed (`Drain Completed`): every task stopped. See {@link onDrainEvent}. */
+  public onDrainCompleted(id: string, options: events.OnEventOptions = {}): events.Rule {
+    return this.onDrainEvent(id, { ...options, eventTypes: [DrainEventType.COMPLETED] });
+  }
+
+  /**
    * A metric the handler emits, with the Auto Scaling group as its dimension.
    *
    * @param metricName one of DrainsStarted, DrainsCompleted, DrainTimeouts, DrainDuration, InstancesNotRegistered,
    *   PrematureCompletionGuards, StandaloneTasksStopped, WarmPoolReactivations, SpotInterruptionDrains, HandlerErrors,
-   *   DrainsWithoutMarker, ClusterNotFound, InstancesDraining, OldestDrainAge, DrainsHeldByProtection
+   *   DrainsWithoutMarker, ClusterNotFound, InstancesDraining, OldestDrainAge, DrainsHeldByProtection, DrainEventsNotPublished
    */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
@@ -665,10 +774,23 @@ export class DrainingLifecycleHook extends Construct {
   }
 
   /**
+   * Drain events the handler could not publish to EventBridge (throttled, no route, access denied); the drains
+   * themselves are not affected. @default - sum over 5 minutes
+   */
+  public metricDrainEventsNotPublished(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.DRAIN_EVENTS_NOT_PUBLISHED, props);
+  }
+
+  /**
    * Handler invocations that failed (they are retried, then dead-lettered), and instances a sweep could not handle
    * (the next sweep tries again). @default - sum over 5 minutes
    */
   public metricHandlerErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(MetricName.HANDLER_ERRORS, props);
   }
+}
+
+/** A Logs Insights string literal. */
+function quoted(text: string): string {
+  return JSON.stringify(text);
 }

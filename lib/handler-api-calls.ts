@@ -25,6 +25,8 @@ export enum ApiCallScope {
   AUTO_SCALING_GROUP = 'AUTO_SCALING_GROUP',
   /** Actions that support no resource-level permissions, so `*` is the only possible resource. */
   UNSCOPED = 'UNSCOPED',
+  /** The account's default event bus in the stack's region. */
+  DEFAULT_EVENT_BUS = 'DEFAULT_EVENT_BUS',
 }
 
 /** When the handler makes a call. */
@@ -35,11 +37,13 @@ export enum ApiCallUse {
   STOP_STANDALONE_TASKS = 'STOP_STANDALONE_TASKS',
   /** Only with `TaskProtectionPolicy.WAIT`. */
   WAIT_FOR_TASK_PROTECTION = 'WAIT_FOR_TASK_PROTECTION',
+  /** Only with `publishDrainEvents` (on by default). */
+  PUBLISH_DRAIN_EVENTS = 'PUBLISH_DRAIN_EVENTS',
 }
 
 export interface HandlerApiCall {
   /** IAM service prefix. */
-  readonly service: 'ecs' | 'autoscaling';
+  readonly service: 'ecs' | 'autoscaling' | 'events';
   /** API operation name, as in the IAM action and the SDK command (without the `Command` suffix). */
   readonly operation: string;
   readonly scope: ApiCallScope;
@@ -106,6 +110,10 @@ export const HANDLER_API_CALLS: readonly HandlerApiCall[] = [
   {
     service: 'autoscaling', operation: 'DescribeScalingActivities', scope: ApiCallScope.UNSCOPED, use: ApiCallUse.ALWAYS,
     why: 'when ECS cannot store the drain marker (10 custom attributes already), the drain start is the termination activity start',
+  },
+  {
+    service: 'events', operation: 'PutEvents', scope: ApiCallScope.DEFAULT_EVENT_BUS, use: ApiCallUse.PUBLISH_DRAIN_EVENTS,
+    why: 'publish drain events (started, completed, timed out) to the default event bus, for rules made by onDrainEvent and its kin',
   },
 ];
 

@@ -22,6 +22,7 @@ export const HandlerEnvironment = {
   SPOT_INTERRUPTION_DRAINING: 'SPOT_INTERRUPTION_DRAINING',
   WARM_POOL_REACTIVATION: 'WARM_POOL_REACTIVATION',
   METRICS_NAMESPACE: 'METRICS_NAMESPACE',
+  DRAIN_EVENTS: 'DRAIN_EVENTS',
 } as const;
 
 /** The metric names the handler emits; the construct's metric methods use the same names. */
@@ -50,6 +51,8 @@ export enum MetricName {
    * waits last.
    */
   DRAINS_HELD_BY_PROTECTION = 'DrainsHeldByProtection',
+  /** Drain events that could not be published to EventBridge (the drain itself is not affected). */
+  DRAIN_EVENTS_NOT_PUBLISHED = 'DrainEventsNotPublished',
 }
 
 /** The unit of each metric: every metric is a count, except the durations. */
@@ -88,3 +91,54 @@ export const MIN_HEARTBEAT_ABOVE_SWEEP_SECONDS = 2 * HEARTBEAT_SAFETY_MARGIN_SEC
 
 /** What a drain needs after drainTimeout, on top of 2 × sweepInterval, to complete the action. */
 export const COMPLETION_MARGIN_SECONDS = 120;
+
+/**
+ * The drain events the handler publishes to the account's default EventBridge bus, by their `detail-type`. Each is
+ * documented, with its detail, in docs/events.md; the detail-types, the source and the detail schema are contract
+ * (docs/compatibility.md). A later outcome becomes a new member here, published through the one publisher
+ * (lambda/drain-events.ts) from where it happens, and matched by `onDrainEvent`.
+ *
+ * Exported from lib/index.ts (the one public member of this module): users filter `onDrainEvent` with it.
+ */
+export enum DrainEventType {
+  /** A drain started: the container instance was set DRAINING (or found DRAINING and taken over). */
+  STARTED = 'Drain Started',
+  /** A drain completed: every task on the instance is STOPPED, and the lifecycle action was completed. */
+  COMPLETED = 'Drain Completed',
+  /** A drain reached `drainTimeout` with tasks still running: the lifecycle action was completed anyway. */
+  TIMED_OUT = 'Drain Timed Out',
+}
+
+/** The `source` of every drain event. EventBridge reserves sources that start with `aws.` for AWS services. */
+export const DRAIN_EVENT_SOURCE = 'ecs-draining-lifecycle-hook';
+
+/**
+ * The version of the drain events' detail schema (`detail.version`, docs/events.md). A field added is not a new
+ * version; a field removed, renamed or changed in meaning is, and is announced as a breaking change.
+ */
+export const DRAIN_EVENT_SCHEMA_VERSION = '1';
+
+/** At most this many blocking tasks are named in one drain event; `blockingTasksOmitted` counts the rest. */
+export const MAX_BLOCKING_TASKS_IN_EVENT = 20;
+
+/** At most this many blocking tasks are logged one by one at a heartbeat or a timeout; one more line counts the rest. */
+export const MAX_BLOCKING_TASKS_LOGGED = 100;
+
+/**
+ * The messages of the log lines the construct's saved Logs Insights queries look for: the handler writes them, the
+ * queries filter on them.
+ */
+export enum DrainLogMessage {
+  /** One line per task that still keeps a waiting drain from completing, at a heartbeat and at the timeout. */
+  BLOCKING_TASK = 'a task is still blocking the drain',
+  /** More blocking tasks than MAX_BLOCKING_TASKS_LOGGED: how many were not logged one by one. */
+  MORE_BLOCKING_TASKS = 'more tasks are blocking the drain than are logged one by one',
+  /** A drain ran out of time. */
+  DRAIN_TIMED_OUT = 'drain timed out with tasks still running; completed the lifecycle action',
+  /** A drain completed. */
+  DRAINED = 'drained: every task is STOPPED; completed the lifecycle action',
+  /** A drain's lifecycle action was kept alive. */
+  HEARTBEAT = 'recorded a lifecycle action heartbeat',
+  /** A drain event could not be published. */
+  EVENT_NOT_PUBLISHED = 'could not publish a drain event to EventBridge; the drain is not affected',
+}

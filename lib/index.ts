@@ -2,3 +2,4 @@ export * from './draining-lifecycle-hook';
 export * from './standalone-task-policy';
 export * from './task-protection-policy';
 export * from './warnings';
+export { DrainEventType } from './handler-contract';

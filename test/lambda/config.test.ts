@@ -15,6 +15,7 @@ const env = {
   SPOT_INTERRUPTION_DRAINING: 'false',
   WARM_POOL_REACTIVATION: 'true',
   METRICS_NAMESPACE: 'EcsDrainingLifecycleHook',
+  DRAIN_EVENTS: 'true',
 };
 
 describe('loadConfig', () => {
@@ -34,6 +35,7 @@ describe('loadConfig', () => {
       spotInterruptionDraining: false,
       warmPoolReactivation: true,
       metricsNamespace: 'EcsDrainingLifecycleHook',
+      drainEvents: true,
     });
   });
 
@@ -46,6 +48,8 @@ describe('loadConfig', () => {
     ['TASK_PROTECTION_POLICY', 'HONOUR', /TASK_PROTECTION_POLICY must be one of IGNORE, WAIT, got 'HONOUR'/],
     ['TASK_PROTECTION_POLICY', undefined, /TASK_PROTECTION_POLICY is required/],
     ['SPOT_INTERRUPTION_DRAINING', 'yes', /must be one of true, false/],
+    ['DRAIN_EVENTS', undefined, /DRAIN_EVENTS is required/],
+    ['DRAIN_EVENTS', 'on', /DRAIN_EVENTS must be one of true, false, got 'on'/],
   ])('%s=%p is rejected', (name, value, message) => {
     expect(() => loadConfig({ ...env, [name]: value })).toThrow(ConfigurationError);
     expect(() => loadConfig({ ...env, [name]: value })).toThrow(message);

@@ -1,7 +1,9 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { SdkAutoScalingGateway, SdkEcsGateway } from '../../lambda/aws-gateways';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SdkAutoScalingGateway, SdkEcsGateway, SdkEventBridgeGateway } from '../../lambda/aws-gateways';
 import type { DrainConfig } from '../../lambda/config';
+import { EventBridgeDrainEvents } from '../../lambda/drain-events';
 import { DrainTrigger, decodeMarker, DRAIN_MARKER_ATTRIBUTE } from '../../lambda/drain-marker';
 import { Drainer } from '../../lambda/drainer';
 import { classifyEvent } from '../../lambda/events';
@@ -22,18 +24,30 @@ class Harness {
   constructor(overrides: Partial<DrainConfig> = {}) {
     this.config = baseConfig(overrides);
     const clock = { now: () => this.nowMs };
+    const log = new JsonLogger(this.out.write, clock.now);
+    const metrics = new EmfMetrics(this.out.write, clock.now, this.config.metricsNamespace, ASG);
     this.drainer = new Drainer({
       config: this.config,
       ecs: new SdkEcsGateway(new ECSClient({ region: 'eu-west-1' }), this.config.clusterName),
       autoScaling: new SdkAutoScalingGateway(new AutoScalingClient({ region: 'eu-west-1' }), ASG, HOOK),
       clock,
-      log: new JsonLogger(this.out.write, clock.now),
-      metrics: new EmfMetrics(this.out.write, clock.now, this.config.metricsNamespace, ASG),
+      log,
+      metrics,
+      // A new publisher per handled event, as the handler makes one per invocation.
+      events: { publish: (event) => this.publisher.publish(event) },
     });
+    this.newPublisher = () => new EventBridgeDrainEvents(new SdkEventBridgeGateway(new EventBridgeClient({ region: 'eu-west-1' })), log, metrics);
+    this.publisher = this.newPublisher();
   }
 
+  private readonly newPublisher: () => EventBridgeDrainEvents;
+  private publisher: EventBridgeDrainEvents;
+
   advance(seconds: number): void { this.nowMs += seconds * 1000; }
-  send(event: unknown) { return this.drainer.handle(classifyEvent(event, this.config)); }
+  send(event: unknown) {
+    this.publisher = this.newPublisher();
+    return this.drainer.handle(classifyEvent(event, this.config));
+  }
   lifecycle(instanceId = I1, detail: Record<string, unknown> = {}) { return this.send(lifecycleEvent({ EC2InstanceId: instanceId, ...detail })); }
   /** The event ECS sends when a task on the instance reaches STOPPED: it names a task that really is STOPPED. */
   taskStopped(ciArn: string, stoppedTaskArn?: string) {

@@ -26,6 +26,7 @@ export function config(overrides: Partial<DrainConfig> = {}): DrainConfig {
     spotInterruptionDraining: false,
     warmPoolReactivation: true,
     metricsNamespace: 'EcsDrainingLifecycleHook',
+    drainEvents: true,
     ...overrides,
   };
 }

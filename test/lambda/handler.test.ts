@@ -8,7 +8,7 @@ const ENV = {
   DRAIN_TIMEOUT_SECONDS: '3600', HEARTBEAT_TIMEOUT_SECONDS: '600', SWEEP_INTERVAL_SECONDS: '60',
   DRAIN_TIMEOUT_RESULT: 'CONTINUE', STANDALONE_TASK_POLICY: 'WAIT', STANDALONE_TASK_GRACE_PERIOD_SECONDS: '300', TASK_PROTECTION_POLICY: 'IGNORE',
   SPOT_INTERRUPTION_DRAINING: 'false', WARM_POOL_REACTIVATION: 'true', METRICS_NAMESPACE: 'EcsDrainingLifecycleHook',
-  AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test',
+  DRAIN_EVENTS: 'true', AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test',
 };
 const TOKEN = '87654321-4321-4321-4321-210987654321';
 const I1 = 'i-0123456789abcdef0';
@@ -47,6 +47,9 @@ test('a full drain through the entry point never writes the lifecycle action tok
   await expect(handler(taskStoppedEvent(), context)).resolves.toMatchObject({ instances: [{ outcome: 'completed' }] });
 
   expect(output.join('')).not.toContain(TOKEN);
+  // the drain's events went to EventBridge, without the token either
+  expect(aws.eventTypes()).toEqual(['Drain Started', 'Drain Completed']);
+  expect(JSON.stringify(aws.events)).not.toContain(TOKEN);
   const logs = lines().filter((l) => l.message);
   expect(logs.map((l) => l.message)).toEqual([
     'set the container instance to DRAINING',
@@ -93,7 +96,9 @@ test('every command the handler sent in these tests is in HANDLER_API_CALLS (the
   await handler(lifecycleEvent(), context);
   await handler({ 'source': 'aws.events', 'detail-type': 'Scheduled Event', 'detail': {} }, context);
   const listed = new Set(HANDLER_API_CALLS.map((c) => c.operation));
-  expect(aws.calls().filter((c) => !listed.has(c))).toEqual([]);
+  const eventBridgeCalls = aws.eventBridge.calls().map((c) => (c.args[0] as object).constructor.name.replace(/Command$/, ''));
+  expect(eventBridgeCalls).toContain('PutEvents');
+  expect([...aws.calls(), ...eventBridgeCalls].filter((c) => !listed.has(c))).toEqual([]);
 });
 
 test('an invalid configuration fails the invocation with a clear ERROR line', async () => {
@@ -109,5 +114,31 @@ test('an invalid configuration fails the invocation with a clear ERROR line', as
     })]);
   } finally {
     process.env.DRAIN_TIMEOUT_RESULT = saved;
+  }
+});
+
+test('DRAIN_EVENTS false: the same drain publishes nothing', async () => {
+  const saved = process.env.DRAIN_EVENTS;
+  process.env.DRAIN_EVENTS = 'false';
+  try {
+    // A fresh handler reads the configuration again; its SDK clients are fresh modules too, so they get a fresh mock.
+    let fresh!: typeof handler;
+    let freshAws!: FakeAws;
+    jest.isolateModules(() => {
+      fresh = require('../../lambda/index').handler;
+      freshAws = new (require('./mock-aws').FakeAws)();
+    });
+    try {
+      const ci = freshAws.addInstance(I1);
+      freshAws.terminate(I1);
+      await expect(fresh(lifecycleEvent(), context)).resolves.toMatchObject({ instances: [{ outcome: 'completed' }] });
+      expect(freshAws.completedWith(I1)).toBe('CONTINUE');
+      expect(ci.status).toBe('DRAINING');
+      expect(freshAws.eventBridge.calls()).toHaveLength(0);
+    } finally {
+      freshAws.restore();
+    }
+  } finally {
+    process.env.DRAIN_EVENTS = saved;
   }
 });

@@ -22,6 +22,7 @@ import {
   StopTaskCommand,
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CLUSTER_NAME, containerInstanceArn, taskArn } from './fixtures';
 
@@ -53,6 +54,11 @@ export class ValidationError extends Error {
 export class FakeAws {
   readonly ecs = mockClient(ECSClient);
   readonly autoScaling = mockClient(AutoScalingClient);
+  readonly eventBridge = mockClient(EventBridgeClient);
+  /** Every entry PutEvents took, its Detail parsed. */
+  readonly events: Array<{ source: string; detailType: string; detail: Record<string, any>; resources: string[]; time?: Date }> = [];
+  /** How PutEvents fails: the whole request throws, or every entry comes back failed. */
+  putEventsFault?: 'throw' | 'fail-entries';
   readonly instances: FakeInstance[] = [];
   readonly tasks: FakeTask[] = [];
   /** Instance id -> lifecycle action state of our hook. */
@@ -151,6 +157,12 @@ export class FakeAws {
   restore(): void {
     this.ecs.restore();
     this.autoScaling.restore();
+    this.eventBridge.restore();
+  }
+
+  /** The detail-types of the events put, in order. */
+  eventTypes(): string[] {
+    return this.events.map((e) => e.detailType);
   }
 
   private counts(ci: FakeInstance) {
@@ -186,6 +198,19 @@ export class FakeAws {
   }
 
   private install(): void {
+    this.eventBridge.on(PutEventsCommand).callsFake((input) => {
+      if (this.putEventsFault === 'throw') {
+        throw Object.assign(new Error('User is not authorized to perform: events:PutEvents'), { name: 'AccessDeniedException', $fault: 'client' });
+      }
+      const entries = input.Entries ?? [];
+      if (this.putEventsFault === 'fail-entries') {
+        return { FailedEntryCount: entries.length, Entries: entries.map(() => ({ ErrorCode: 'InternalFailure', ErrorMessage: 'Internal failure' })) };
+      }
+      for (const e of entries) {
+        this.events.push({ source: e.Source!, detailType: e.DetailType!, detail: JSON.parse(e.Detail!), resources: e.Resources ?? [], time: e.Time });
+      }
+      return { FailedEntryCount: 0, Entries: entries.map((_: unknown, i: number) => ({ EventId: `event-${this.events.length - entries.length + i}` })) };
+    });
     this.ecs.on(ListContainerInstancesCommand).callsFake((input) => {
       if (input.cluster !== CLUSTER_NAME) throw Object.assign(new Error('Cluster not found.'), { name: 'ClusterNotFoundException' });
       const byId = /^ec2InstanceId == (i-[0-9a-f]+)$/.exec(input.filter ?? '');

@@ -9,6 +9,7 @@ import { ECSClient, GetTaskProtectionCommand } from '@aws-sdk/client-ecs';
 import { SdkAutoScalingGateway, SdkEcsGateway } from '../../lambda/aws-gateways';
 import type { DrainConfig } from '../../lambda/config';
 import { planInstance } from '../../lambda/decisions';
+import { NO_DRAIN_EVENTS } from '../../lambda/drain-events';
 import { DRAIN_MARKER_ATTRIBUTE, DrainPhase, DrainTrigger, decodeMarker, encodeMarker } from '../../lambda/drain-marker';
 import { Drainer } from '../../lambda/drainer';
 import { classifyEvent } from '../../lambda/events';
@@ -37,6 +38,7 @@ class Harness {
       clock,
       log: new JsonLogger(this.out.write, clock.now),
       metrics: new EmfMetrics(this.out.write, clock.now, this.config.metricsNamespace, ASG),
+      events: NO_DRAIN_EVENTS, // drain events are tested in drain-events.test.ts and drainer.test.ts
     });
   }
 

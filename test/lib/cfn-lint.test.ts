@@ -16,9 +16,11 @@ import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { ExampleStack } from '../../examples/example-stack';
-import { DrainingLifecycleHook, type DrainingLifecycleHookProps, StandaloneTaskPolicy } from '../../lib';
+import { DrainEventType, DrainingLifecycleHook, type DrainingLifecycleHookProps, StandaloneTaskPolicy } from '../../lib';
 import { EVERY_OPTION } from './fixtures';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
@@ -42,6 +44,7 @@ const EVERY_PROP: Record<keyof DrainingLifecycleHookProps, true> = {
   lifecycleHookName: true, sweepInterval: true, standaloneTaskPolicy: true, standaloneTaskGracePeriod: true,
   drainOnSpotInterruption: true, reactivateWarmPoolInstances: true, logRetention: true, deadLetterQueueEncryptionKey: true,
   metricsNamespace: true, vpc: true, vpcSubnets: true, securityGroups: true, logLevel: true, taskProtectionPolicy: true,
+  publishDrainEvents: true,
 };
 /** The props the configurations set. */
 const propsSet = new Set<string>();
@@ -72,7 +75,7 @@ function imported(props: Props = {}): (stack: Stack) => void {
 const CONFIGURATIONS: ReadonlyArray<readonly [string, (stack: Stack) => void, 'agnostic'?]> = [
   ['defaults', imported()],
   ['standalone-stop', imported({ standaloneTaskPolicy: StandaloneTaskPolicy.STOP, standaloneTaskGracePeriod: Duration.minutes(20) })],
-  ['standalone-ignore', imported({ standaloneTaskPolicy: StandaloneTaskPolicy.IGNORE })],
+  ['standalone-ignore-no-drain-events', imported({ standaloneTaskPolicy: StandaloneTaskPolicy.IGNORE, publishDrainEvents: false })],
   ['spot-on-warm-pool-off', imported({ drainOnSpotInterruption: true, reactivateWarmPoolInstances: false })],
   ['every-option', (stack) => imported({
     ...EVERY_OPTION,
@@ -92,6 +95,16 @@ const CONFIGURATIONS: ReadonlyArray<readonly [string, (stack: Stack) => void, 'a
       securityGroups: [ec2.SecurityGroup.fromSecurityGroupId(stack, 'Sg', 'sg-0a1b2c3d4e5f60718')],
       logLevel: lambda.ApplicationLogLevel.DEBUG,
     })(stack);
+  }],
+  ['drain-event-rules', (stack) => {
+    const drainHook = new DrainingLifecycleHook(stack, 'DrainHook', {
+      autoScalingGroup: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Asg', 'my-asg'),
+      cluster: ecs.Cluster.fromClusterArn(stack, 'Cluster', 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod'),
+    });
+    const topic = new sns.Topic(stack, 'Topic', { enforceSSL: true });
+    drainHook.onDrainTimedOut('DrainTimedOut', { target: new targets.SnsTopic(topic) });
+    drainHook.onDrainCompleted('DrainCompleted', { description: 'completed drains' });
+    drainHook.onDrainEvent('AnyDrainEvent', { eventTypes: [DrainEventType.STARTED, DrainEventType.TIMED_OUT] });
   }],
   ['cluster-from-arn', (stack) => {
     hook(stack, 'DrainHook', {

@@ -50,6 +50,7 @@ export const EVERY_OPTION = {
   reactivateWarmPoolInstances: false,
   logRetention: logs.RetentionDays.ONE_YEAR,
   metricsNamespace: 'Platform/Drain',
+  publishDrainEvents: false,
 } as const satisfies Partial<DrainingLifecycleHookProps>;
 
 /** The one function's environment variables. */

@@ -33,17 +33,21 @@ function requestFor(call: HandlerApiCall, t: Target): { resource: string; contex
     case ApiCallScope.AUTO_SCALING_GROUP: return { resource: `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:8e1f2a3b-uuid:autoScalingGroupName/${t.group}`, context: {} };
     case ApiCallScope.IN_CLUSTER: return { resource: `arn:aws:ecs:${REGION}:${ACCOUNT}:container-instance/${t.cluster}/0a1b2c3d4e5f`, context: ecsContext };
     case ApiCallScope.UNSCOPED: return { resource: '*', context: {} };
+    case ApiCallScope.DEFAULT_EVENT_BUS: return { resource: `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/default`, context: {} };
   }
 }
 
 /** The role's identity policies, with CloudFormation intrinsics resolved. */
-function rolePolicy(standaloneTaskPolicy?: StandaloneTaskPolicy, inVpc = false, taskProtectionPolicy?: TaskProtectionPolicy): Record<string, any> {
+function rolePolicy(
+  standaloneTaskPolicy?: StandaloneTaskPolicy, inVpc = false, taskProtectionPolicy?: TaskProtectionPolicy, publishDrainEvents?: boolean,
+): Record<string, any> {
   const stack = new Stack(new App(), 'Iam', { env: { account: ACCOUNT, region: REGION } });
   new DrainingLifecycleHook(stack, 'DrainHook', {
     autoScalingGroup: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Asg', OURS.group),
     cluster: ecs.Cluster.fromClusterArn(stack, 'Cluster', clusterArn(OURS)),
     standaloneTaskPolicy,
     taskProtectionPolicy,
+    publishDrainEvents,
     ...(inVpc ? {
       vpc: ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
         vpcId: 'vpc-0123456789abcdef0', availabilityZones: [`${REGION}a`], privateSubnetIds: ['subnet-0123456789abcdef0'],
@@ -165,4 +169,32 @@ test('the test has teeth: a statement widened to Resource "*" without its condit
     const foreign = await decisions(policy, FOREIGN, scoped(always));
     expect([action, foreign[action]]).toEqual([action, 'Allowed']);
   }
+});
+
+describe('events:PutEvents (drain events)', () => {
+  const putEvents = HANDLER_API_CALLS.find((c) => c.operation === 'PutEvents')!;
+  const bus = (name: string, region = REGION, account = ACCOUNT) => `arn:aws:events:${region}:${account}:event-bus/${name}`;
+
+  test('allowed on the default bus of this account and region, by default', async () => {
+    expect(await decisions(rolePolicy(), OURS, [putEvents])).toEqual({ 'events:PutEvents': 'Allowed' });
+    expect(await decide(rolePolicy(), 'events:PutEvents', bus('default'), {})).toBe('Allowed');
+  });
+
+  test('denied on another bus, on the default bus of another region or account, and on "*"', async () => {
+    const policy = rolePolicy();
+    for (const resource of [bus('orders'), bus('default', 'us-east-1'), bus('default', REGION, '210987654321'), '*']) {
+      expect([resource, await decide(policy, 'events:PutEvents', resource, {})]).toEqual([resource, 'ImplicitlyDenied']);
+    }
+  });
+
+  test('with publishDrainEvents false: denied even on the default bus', async () => {
+    expect(await decide(rolePolicy(undefined, false, undefined, false), 'events:PutEvents', bus('default'), {})).toBe('ImplicitlyDenied');
+  });
+
+  test('the role gets no other EventBridge action', async () => {
+    const policy = rolePolicy();
+    for (const action of ['events:PutRule', 'events:PutTargets', 'events:DeleteRule', 'events:PutPermission']) {
+      expect([action, await decide(policy, action, bus('default'), {})]).toEqual([action, 'ImplicitlyDenied']);
+    }
+  });
 });
