@@ -106,7 +106,8 @@ export class DrainCore {
   private async publish(type: DrainEventType, drain: Drain, facts: {
     blockingTaskCount: number; blockingTasks?: readonly TaskState[]; lifecycleActionResult?: LifecycleResult;
   }): Promise<void> {
-    await this.deps.events.publish(drainEvent(type, { instance: drain.instance, marker: drain.marker, nowSeconds: this.nowSeconds(), ...facts }, this.deps.config));
+    const event = drainEvent(type, { instance: drain.instance, marker: drain.marker, nowSeconds: this.nowSeconds(), ...facts }, this.deps.config);
+    await this.deps.events.publish(event);
   }
 
   /**
