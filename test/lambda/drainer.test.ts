@@ -1,5 +1,5 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { ECSClient } from '@aws-sdk/client-ecs';
+import { ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SdkAutoScalingGateway, SdkEcsGateway, SdkEventBridgeGateway } from '../../lambda/aws-gateways';
 import type { DrainConfig } from '../../lambda/config';
@@ -938,5 +938,203 @@ describe('drain gauges sent by every sweep', () => {
     await h.sweep();
     expect(h.out.metricValues('InstancesDraining')).toEqual([]);
     expect(h.out.metricValues('OldestDrainAge')).toEqual([]);
+  });
+});
+
+describe('drain events and named blockers', () => {
+  const I2 = 'i-0fedcba9876543210';
+  const started = new Date(T0).toISOString();
+
+  test('a drain publishes Drain Started (counts only), then Drain Completed (duration, result) when its last task stops', async () => {
+    const ci = await drainStarted(2);
+    expect(h.aws.events).toEqual([{
+      source: 'ecs-draining-lifecycle-hook', detailType: 'Drain Started', resources: [ci.arn], time: new Date(T0),
+      detail: {
+        version: '1', instanceId: I1, containerInstanceArn: ci.arn, clusterName: 'prod', clusterArn: h.config.clusterArn,
+        autoScalingGroupName: ASG, lifecycleHookName: HOOK, trigger: 'LIFECYCLE_ACTION', drainStartedAt: started, drainSeconds: 0,
+        drainTimeoutSeconds: 3600, blockingTaskCount: 2, blockingTasks: [], blockingTasksOmitted: 2,
+      },
+    }]);
+    h.aws.stopAll(ci);
+    h.advance(42);
+    await h.taskStopped(ci.arn);
+    expect(h.aws.eventTypes()).toEqual(['Drain Started', 'Drain Completed']);
+    expect(h.aws.events[1].detail).toMatchObject({
+      drainSeconds: 42, lifecycleActionResult: 'CONTINUE', blockingTaskCount: 0, blockingTasks: [], blockingTasksOmitted: 0,
+    });
+    expect(h.aws.events[1].time).toEqual(new Date(T0 + 42_000));
+  });
+
+  test('an idle instance: both events come from the one invocation that drains it', async () => {
+    await drainStarted(0);
+    expect(h.aws.eventTypes()).toEqual(['Drain Started', 'Drain Completed']);
+  });
+
+  test('a drain someone else started is taken over: Drain Started; a Spot warning\'s early drain: Drain Started, trigger SPOT_INTERRUPTION', async () => {
+    h = new Harness();
+    const adopted = h.aws.addInstance(I1, 'DRAINING');
+    h.aws.addTasks(adopted, 1);
+    h.aws.terminate(I1);
+    await h.lifecycle();
+    expect(h.aws.events.map((e) => [e.detailType, e.detail.trigger])).toEqual([['Drain Started', 'LIFECYCLE_ACTION']]);
+    h.aws.restore();
+
+    h = new Harness({ spotInterruptionDraining: true });
+    const spot = h.aws.addInstance(I1);
+    h.aws.groupStates.set(I1, 'InService');
+    h.aws.addTasks(spot, 1);
+    await h.send({ 'source': 'aws.ec2', 'detail-type': 'EC2 Spot Instance Interruption Warning', 'detail': { 'instance-id': I1, 'instance-action': 'terminate' } });
+    expect(h.aws.events.map((e) => [e.detailType, e.detail.trigger, e.detail.blockingTaskCount])).toEqual([['Drain Started', 'SPOT_INTERRUPTION', 1]]);
+    // the lifecycle action that follows continues that drain: no second start
+    h.aws.stopAll(spot);
+    h.aws.terminate(I1);
+    await h.lifecycle();
+    expect(h.aws.eventTypes()).toEqual(['Drain Started', 'Drain Completed']);
+  });
+
+  test('a heartbeat names each blocking task in the logs, with what a task listing costs (ListTasks × 2, DescribeTasks)', async () => {
+    h = new Harness();
+    const busy = h.aws.addInstance(I1);
+    h.aws.addTasks(busy, 1, 'RUNNING', 'RUNNING', 'family:batch');
+    h.aws.addTasks(busy, 1, 'RUNNING', 'RUNNING', 'service:web');
+    h.aws.terminate(I1);
+    await h.lifecycle();
+    h.aws.ecs.resetHistory();
+    h.aws.autoScaling.resetHistory();
+    h.advance(360); // the heartbeat is due; the tasks run on (the counts prove it, so no check is due)
+    await h.sweep();
+    expect(h.aws.calls()).toEqual([
+      'DescribeAutoScalingGroups', 'ListContainerInstances', 'DescribeContainerInstances',
+      'RecordLifecycleActionHeartbeat', 'PutAttributes', 'ListTasks', 'ListTasks', 'DescribeTasks',
+    ]);
+    const logs = h.out.logs();
+    expect(logs.find((l) => l.message === 'recorded a lifecycle action heartbeat')).toMatchObject({ instanceId: I1, tasksNotStopped: 2, drainStartedAt: started });
+    expect(logs.filter((l) => l.message === 'a task is still blocking the drain')).toEqual([
+      expect.objectContaining({
+        level: 'INFO', at: 'heartbeat', instanceId: I1, containerInstanceArn: busy.arn, drainStartedAt: started, drainTrigger: 'LIFECYCLE_ACTION',
+        taskArn: h.aws.tasks[0].arn, group: 'family:batch', family: 'batch', lastStatus: 'RUNNING', desiredStatus: 'RUNNING',
+        since: '2026-11-23T09:00:30.000Z', sinceField: 'startedAt',
+      }),
+      expect.objectContaining({
+        taskArn: h.aws.tasks[1].arn, service: 'web', family: 'web', startedBy: 'ecs-svc/1234567890123456789', lastStatus: 'RUNNING',
+      }),
+    ]);
+    expect(logs.find((l) => l.message === 'a task is still blocking the drain')).not.toHaveProperty('service');
+  });
+
+  test('task events never name the blocking tasks: a drain\'s own calls stay as they were', async () => {
+    const ci = await drainStarted(3);
+    h.aws.applyDraining();
+    h.aws.tasks[0].lastStatus = 'STOPPED';
+    h.advance(10);
+    await h.taskStopped(ci.arn);
+    h.aws.tasks[1].lastStatus = 'STOPPED';
+    await h.taskStopped(ci.arn);
+    expect(h.out.logs().filter((l) => l.message === 'a task is still blocking the drain')).toEqual([]);
+  });
+
+  test('a heartbeat sent right before a sweep check is named by that check, from its own listing (no second listing)', async () => {
+    const ci = await drainStarted(1);
+    h.aws.applyDraining(); // DEACTIVATING: the counts drop to 0, so the back-off checks list the tasks
+    h.advance(60);
+    await h.sweep(); // back-off check at 1 interval
+    h.advance(300);
+    h.aws.ecs.resetHistory();
+    h.aws.autoScaling.resetHistory();
+    await h.sweep(); // 360 s: the heartbeat and the back-off check at 4 intervals (240 s) are both due
+    expect(h.aws.calls().filter((c) => c === 'ListTasks')).toHaveLength(2);
+    expect(h.aws.calls().filter((c) => c === 'RecordLifecycleActionHeartbeat')).toHaveLength(1);
+    expect(h.out.logs().filter((l) => l.message === 'a task is still blocking the drain')).toEqual([
+      expect.objectContaining({ at: 'heartbeat', taskArn: h.aws.tasks[0].arn, lastStatus: 'DEACTIVATING', desiredStatus: 'STOPPED' }),
+    ]);
+    expect(ci.status).toBe('DRAINING');
+  });
+
+  test('at the timeout: the action first, then each task still running is logged and named in Drain Timed Out', async () => {
+    h = new Harness({ drainTimeoutSeconds: 1800, drainTimeoutResult: 'ABANDON' });
+    const ci = h.aws.addInstance(I1);
+    h.aws.addTasks(ci, 2, 'RUNNING', 'RUNNING', 'family:batch');
+    h.aws.terminate(I1);
+    await h.lifecycle();
+    h.advance(1800);
+    h.aws.ecs.resetHistory();
+    h.aws.autoScaling.resetHistory();
+    expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'timed-out' }]);
+    // the counts prove the tasks run: the check lists none, so they are listed after the completion, to be named
+    const calls = h.aws.calls();
+    expect(calls.indexOf('CompleteLifecycleAction')).toBeLessThan(calls.indexOf('ListTasks'));
+    const warn = h.out.logs().find((l) => l.level === 'WARN');
+    expect(warn).toMatchObject({ message: 'drain timed out with tasks still running; completed the lifecycle action', tasksNotStopped: 2, result: 'ABANDON' });
+    expect(h.out.logs().filter((l) => l.message === 'a task is still blocking the drain').map((l) => [l.at, l.taskArn]))
+      .toEqual(h.aws.tasks.map((t) => ['timeout', t.arn]));
+    const timedOut = h.aws.events.find((e) => e.detailType === 'Drain Timed Out')!;
+    expect(timedOut.detail).toMatchObject({
+      drainSeconds: 1800, drainTimeoutSeconds: 1800, lifecycleActionResult: 'ABANDON', blockingTaskCount: 2, blockingTasksOmitted: 0,
+      blockingTasks: h.aws.tasks.map((t) => ({
+        taskArn: t.arn, group: 'family:batch', family: 'batch', lastStatus: 'RUNNING', desiredStatus: 'RUNNING',
+        since: '2026-11-23T09:00:30.000Z', sinceField: 'startedAt',
+      })),
+    });
+    expect(h.aws.eventTypes()).toEqual(['Drain Started', 'Drain Timed Out']);
+  });
+
+  test('a listing that fails after the timeout: the timeout stands, the event counts the tasks without naming them', async () => {
+    h = new Harness({ drainTimeoutSeconds: 600 });
+    const ci = h.aws.addInstance(I1);
+    h.aws.addTasks(ci, 2, 'RUNNING', 'RUNNING', 'family:batch');
+    h.aws.terminate(I1);
+    await h.lifecycle();
+    h.aws.ecs.on(ListTasksCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client' }));
+    h.advance(600);
+    expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'timed-out' }]);
+    expect(h.aws.completedWith(I1)).toBe('CONTINUE');
+    expect(h.out.metricValues('HandlerErrors')).toEqual([]);
+    expect(h.out.logs().find((l) => l.message.startsWith('could not list the tasks still blocking'))).toMatchObject({ level: 'WARN' });
+    expect(h.aws.events.at(-1)).toMatchObject({ detailType: 'Drain Timed Out', detail: { blockingTaskCount: 2, blockingTasks: [], blockingTasksOmitted: 2 } });
+  });
+
+  /** A drain from start to heartbeat to timeout, and one to completion, with PutEvents answering as told. */
+  async function story(fault?: 'throw' | 'fail-entries') {
+    h = new Harness({ drainTimeoutSeconds: 1200 });
+    h.aws.putEventsFault = fault;
+    const stuck = h.aws.addInstance(I1);
+    h.aws.addTasks(stuck, 1, 'RUNNING', 'RUNNING', 'family:batch');
+    const quick = h.aws.addInstance(I2);
+    h.aws.addTasks(quick, 1);
+    h.aws.terminate(I1);
+    h.aws.terminate(I2);
+    const reports = [...await h.lifecycle(I1), ...await h.lifecycle(I2)];
+    h.aws.stopAll(quick);
+    h.advance(30);
+    reports.push(...await h.taskStopped(quick.arn));
+    for (let t = 0; t < 1200; t += 60) {
+      h.advance(60);
+      reports.push(...await h.sweep());
+    }
+    const notAboutEvents = (l: Record<string, any>) => l.message !== 'could not publish a drain event to EventBridge; the drain is not affected'
+      && !(l._aws && l.DrainEventsNotPublished !== undefined);
+    const result = {
+      reports, calls: h.aws.calls(), completed: [h.aws.completedWith(I1), h.aws.completedWith(I2)], heartbeats: [...h.aws.heartbeats],
+      markers: [stuck, quick].map((ci) => ci.attributes.get(DRAIN_MARKER_ATTRIBUTE)), lines: h.out.parsed.filter(notAboutEvents),
+      published: h.aws.eventTypes(), notPublished: h.out.metricValues('DrainEventsNotPublished').length,
+      warnings: h.out.logs().filter((l) => !notAboutEvents(l)).length,
+    };
+    h.aws.restore();
+    return result;
+  }
+
+  test('PutEvents failing (the whole request, or every entry) changes nothing else: same calls, outcomes, markers, logs and metrics', async () => {
+    const ok = await story();
+    expect(ok.published).toEqual(['Drain Started', 'Drain Started', 'Drain Completed', 'Drain Timed Out']);
+    expect(ok.notPublished).toBe(0);
+    expect(ok.reports.map((r) => r.outcome)).toContain('timed-out');
+    for (const fault of ['throw', 'fail-entries'] as const) {
+      const failing = await story(fault);
+      const { published, notPublished, warnings, ...rest } = failing;
+      const { published: _p, notPublished: _n, warnings: _w, ...expected } = ok;
+      expect([fault, rest]).toEqual([fault, expected]);
+      expect([fault, published, notPublished, warnings]).toEqual([fault, [], 4, 4]);
+    }
+    h = new Harness();
   });
 });

@@ -34,7 +34,17 @@ export interface FakeTask {
   group: string;
   /** Scale-in protection, as UpdateTaskProtection set it (service tasks only). */
   protection?: { enabled: boolean; expiresAt?: Date };
+  /** The deployment ID of a service task; unset for a standalone task. */
+  startedBy?: string;
+  taskDefinitionArn: string;
+  createdAt: Date;
+  startedAt: Date;
+  stoppingAt?: Date;
 }
+
+/** When every fake task was created and started. */
+export const TASK_CREATED_AT = new Date(Date.UTC(2026, 10, 23, 9, 0, 0));
+export const TASK_STARTED_AT = new Date(Date.UTC(2026, 10, 23, 9, 0, 30));
 
 export interface FakeInstance {
   arn: string;
@@ -85,8 +95,12 @@ export class FakeAws {
   }
 
   addTasks(ci: FakeInstance, count: number, lastStatus = 'RUNNING', desiredStatus = 'RUNNING', group = 'service:web'): FakeTask[] {
-    const added = Array.from({ length: count }, () => ({
+    const family = group.replace(/^(service|family):/, '');
+    const added: FakeTask[] = Array.from({ length: count }, () => ({
       arn: taskArn(this.nextTask++), containerInstanceArn: ci.arn, lastStatus, desiredStatus, group,
+      ...(group.startsWith('service:') ? { startedBy: 'ecs-svc/1234567890123456789' } : {}),
+      taskDefinitionArn: `arn:aws:ecs:eu-west-1:123456789012:task-definition/${family}:7`,
+      createdAt: TASK_CREATED_AT, startedAt: TASK_STARTED_AT,
     }));
     this.tasks.push(...added);
     return added;
@@ -269,6 +283,8 @@ export class FakeAws {
       return {
         tasks: this.tasks.filter((t) => input.tasks!.includes(t.arn)).map((t) => ({
           taskArn: t.arn, lastStatus: t.lastStatus, desiredStatus: t.desiredStatus, group: t.group, containerInstanceArn: t.containerInstanceArn,
+          ...(t.startedBy ? { startedBy: t.startedBy } : {}), taskDefinitionArn: t.taskDefinitionArn,
+          createdAt: t.createdAt, startedAt: t.startedAt, ...(t.stoppingAt ? { stoppingAt: t.stoppingAt } : {}),
         })),
         failures: [],
       };
