@@ -54,6 +54,7 @@ describe('defaults', () => {
       SPOT_INTERRUPTION_DRAINING: 'false',
       WARM_POOL_REACTIVATION: 'true',
       METRICS_NAMESPACE: 'EcsDrainingLifecycleHook',
+      DRAIN_EVENTS: 'true',
       AWS_RETRY_MODE: 'standard',
       AWS_MAX_ATTEMPTS: '8',
     });
@@ -188,6 +189,7 @@ describe('options', () => {
       LIFECYCLE_HOOK_NAME: HOOK_REF, DRAIN_TIMEOUT_SECONDS: '21600', HEARTBEAT_TIMEOUT_SECONDS: '1800', SWEEP_INTERVAL_SECONDS: '300',
       DRAIN_TIMEOUT_RESULT: 'ABANDON', STANDALONE_TASK_POLICY: 'STOP', STANDALONE_TASK_GRACE_PERIOD_SECONDS: '1200',
       TASK_PROTECTION_POLICY: 'WAIT', SPOT_INTERRUPTION_DRAINING: 'true', WARM_POOL_REACTIVATION: 'false', METRICS_NAMESPACE: 'Platform/Drain',
+      DRAIN_EVENTS: 'false',
     });
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
     template.hasResourceProperties('AWS::Events::Rule', { EventPattern: { 'source': ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning'] } });
@@ -359,6 +361,7 @@ describe('public surface', () => {
     expect(hook.node.children.map((c) => c.node.id)).toEqual([
       'Resource', 'DeadLetterQueue', 'LogGroup', 'ServiceRole', 'Handler',
       'LifecycleActionRule', 'TaskStoppedRule', 'SweepRule', 'WarmPoolReturnRule', 'SpotInterruptionRule',
+      'DrainsQuery', 'TimedOutDrainsQuery', 'BlockingTasksQuery', 'ErrorsQuery',
     ]);
   });
 
