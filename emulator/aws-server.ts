@@ -1,18 +1,20 @@
 /**
- * One HTTP server on 127.0.0.1 (random port) that answers ECS and Auto Scaling exactly as the SDK v3 clients expect,
- * with fault injection and a record of every call.
+ * One HTTP server on 127.0.0.1 (random port) that answers ECS, Auto Scaling and EventBridge's PutEvents exactly as the
+ * SDK v3 clients expect, with fault injection and a record of every call.
  */
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import { Rng, TokenBucket, type FaultOptions, rateFor } from './faults';
-import { ApiError, AutoScalingApi, EcsApi, queryError, queryResponse } from './protocols';
+import { ApiError, AutoScalingApi, EcsApi, EventsApi, queryError, queryResponse } from './protocols';
 import type { World } from './world';
 
 const ECS_TARGET = 'AmazonEC2ContainerServiceV20141113.';
+/** EventBridge's awsJson target prefix (its service model's `targetPrefix`). */
+const EVENTS_TARGET = 'AWSEvents.';
 
 export interface ApiCall {
   readonly at: number;
-  readonly service: 'ecs' | 'autoscaling';
+  readonly service: 'ecs' | 'autoscaling' | 'events';
   readonly operation: string;
   readonly instanceIds: string[];
   /** A short summary of the request parameters (long lists shown by their length). */
@@ -38,6 +40,7 @@ export class AwsServer {
   private server?: http.Server;
   private readonly ecs: EcsApi;
   private readonly autoScaling: AutoScalingApi;
+  private readonly events: EventsApi;
   private readonly rng: Rng;
   private readonly buckets = new Map<string, TokenBucket>();
   private requestSeq = 0;
@@ -48,6 +51,7 @@ export class AwsServer {
   constructor(private readonly world: World, private faults: FaultOptions = {}, seed = 1) {
     this.ecs = new EcsApi(world);
     this.autoScaling = new AutoScalingApi(world);
+    this.events = new EventsApi(world);
     this.rng = new Rng(seed);
   }
 
@@ -115,35 +119,41 @@ export class AwsServer {
     const appId = /(?:^|\s)app\/([\w.-]+)/.exec(agent)?.[1];
     this.caller = appId ? this.invocationOf?.(appId) : undefined;
     const target = String(req.headers['x-amz-target'] ?? '');
-    if (target.startsWith(ECS_TARGET)) return this.respondEcs(target.slice(ECS_TARGET.length), body, requestId, res);
+    if (target.startsWith(ECS_TARGET)) return this.respondJson('ecs', this.ecs, target.slice(ECS_TARGET.length), body, requestId, res);
+    if (target.startsWith(EVENTS_TARGET)) return this.respondJson('events', this.events, target.slice(EVENTS_TARGET.length), body, requestId, res);
     const params = new URLSearchParams(body);
     if (params.get('Action')) return this.respondQuery(params.get('Action')!, params, requestId, res);
     res.writeHead(400, { 'content-type': 'text/plain' }).end('unknown protocol');
   }
 
-  private respondEcs(operation: string, body: string, requestId: string, res: http.ServerResponse): void {
+  /** An awsJson1_1 request, to ECS or to EventBridge. */
+  private respondJson(
+    service: 'ecs' | 'events', api: EcsApi | EventsApi, operation: string, body: string, requestId: string, res: http.ServerResponse,
+  ): void {
     let input: Record<string, any>;
     try {
       input = body ? JSON.parse(body) : {};
     } catch {
       return this.sendJson(res, 400, requestId, { __type: 'SerializationException', message: 'Malformed JSON' });
     }
-    const subject = this.ecs.subject(operation, input);
+    const subject = api.subject(operation, input);
     const params = summarize(input);
     const at = this.world.clock.now(); // when the request arrived: before the state change it causes
-    const record = (error?: string, injected = false) => this.record({ at, service: 'ecs', operation, instanceIds: subject.instanceIds, params, ...(error ? { error } : {}), injected });
+    const record = (error?: string, injected = false) => this.record({ at, service, operation, instanceIds: subject.instanceIds, params, ...(error ? { error } : {}), injected });
+    // The service's own 5xx code: ECS's ServerException; EventBridge's InternalException (PutEvents' declared error).
+    const serverError = service === 'ecs' ? 'ServerException' : 'InternalException';
     const fault = this.injectedFault(operation);
     if (fault) {
-      const code = fault.code === 'throttle' ? 'ThrottlingException' : 'ServerException';
+      const code = fault.code === 'throttle' ? 'ThrottlingException' : serverError;
       record(code, true);
       return this.sendJson(res, fault.status, requestId, { __type: code, message: fault.code === 'throttle' ? 'Rate exceeded' : 'Service unavailable' });
     }
     try {
-      const out = this.ecs.handle(operation, input);
+      const out = api.handle(operation, input);
       record();
       this.sendJson(res, 200, requestId, out);
     } catch (e) {
-      const err = e instanceof ApiError ? e : new ApiError('ServerException', String(e), 500);
+      const err = e instanceof ApiError ? e : new ApiError(serverError, String(e), 500);
       record(err.code);
       this.sendJson(res, err.status, requestId, { __type: err.code, message: err.message });
     }

@@ -1,7 +1,8 @@
 /**
- * The two wire protocols, as the real SDK v3 clients speak them:
+ * The wire protocols, as the real SDK v3 clients speak them:
  * - ECS: awsJson1_1, POST / with `X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Operation>`, JSON in and out,
  *   errors as HTTP 4xx/5xx with `{"__type": "<Code>", "message": ...}`.
+ * - EventBridge: awsJson1_1 too, with `X-Amz-Target: AWSEvents.<Operation>`; only PutEvents, onto the default bus.
  * - Auto Scaling: awsQuery, POST / with a form-encoded body (`Action=...&Version=2011-01-01&...`), XML responses
  *   `<OpResponse><OpResult>...</OpResult></OpResponse>`, errors as `<ErrorResponse><Error><Code>`.
  */
@@ -389,6 +390,118 @@ export class AutoScalingApi {
     for (const m of this.world.group.values()) {
       for (const a of m.actions.values()) if (a.token === token) return m.instanceId;
     }
+    return undefined;
+  }
+}
+
+/** PutEvents takes 1 to 10 entries (EventBridge API Reference, PutEvents, Entries: the model's list min 1, max 10). */
+export const PUT_EVENTS_MAX_ENTRIES = 10;
+/**
+ * "The maximum size for a PutEvents event entry is 256 KB", and the entries of a request together must be "less than
+ * 256KB" (EventBridge API Reference, PutEvents, https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html).
+ */
+export const PUT_EVENTS_MAX_BYTES = 256 * 1024;
+/** "Free-form string, with a maximum of 128 characters" (PutEventsRequestEntry, DetailType). */
+const MAX_DETAIL_TYPE_CHARS = 128;
+/** A resource is at most 2048 characters (the model's EventResource). */
+const MAX_RESOURCE_CHARS = 2048;
+
+/**
+ * An entry's size as EventBridge counts it: Time 14 bytes if set, then the UTF-8 bytes of Source, DetailType, Detail
+ * and each resource (EventBridge User Guide, "Calculating PutEvents event entry size",
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html).
+ */
+export function putEventsEntrySize(entry: Record<string, any>): number {
+  const bytes = (v: unknown) => (typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : 0);
+  return (entry.Time !== undefined ? 14 : 0) + bytes(entry.Source) + bytes(entry.DetailType) + bytes(entry.Detail)
+    + (Array.isArray(entry.Resources) ? entry.Resources.reduce((n: number, r: unknown) => n + bytes(r), 0) : 0);
+}
+
+/** An entry failed, as PutEventsResultEntry reports it. */
+interface FailedEntry { readonly ErrorCode: string; readonly ErrorMessage: string }
+
+/**
+ * EventBridge's PutEvents onto the account's default event bus, checked as AWS documents it (EventBridge API
+ * Reference, PutEvents and PutEventsRequestEntry; PutEventsResultEntry for the error codes):
+ * - 1 to 10 entries, and at most 256 KB in all (observed answer beyond: ValidationException "Total size of the entries
+ *   in the request is over the limit.", awslabs/aws-service-catalog-puppet#563); both fail the whole request.
+ * - "Detail, DetailType, and Source are required ... If you include event entries in a request that do not include each
+ *   of those properties, EventBridge fails that entry. If you submit a request in which none of the entries have each
+ *   of these properties, EventBridge fails the entire request." The code of such an entry is not documented: the
+ *   emulator answers InvalidArgument ("A specified parameter is not valid").
+ * - A source that starts with `aws.` is reserved: "Customer-generated events can have any value here, as long as it
+ *   doesn't begin with 'aws.'" (EventBridge User Guide, "Event structure reference",
+ *   https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html). AWS documents no code for it:
+ *   the emulator fails the entry with NotAuthorizedForSourceException ("You do not have permissions to publish events
+ *   with this source onto this event bus"), the documented code that fits.
+ * - Detail must be "A valid JSON object": else MalformedDetail ("The JSON provided is not valid").
+ * - DetailType is at most 128 characters, each resource at most 2048: else InvalidArgument.
+ * Only the default bus exists here: an entry naming another bus fails with InvalidArgument (not AWS's answer, which is
+ * not documented; the handler never names a bus). Taken entries are delivered to the matching rules at once.
+ */
+export class EventsApi {
+  constructor(private readonly world: World) {}
+
+  /** The EC2 instances a request's entries name (a drain event's `detail.instanceId`). */
+  subject(_operation: string, input: Record<string, any>): CallSubject {
+    const ids = (Array.isArray(input.Entries) ? input.Entries : []).map((e: any) => {
+      try {
+        return JSON.parse(String(e?.Detail))?.instanceId;
+      } catch {
+        return undefined;
+      }
+    }).filter((id: unknown): id is string => typeof id === 'string');
+    return { instanceIds: [...new Set<string>(ids)] };
+  }
+
+  handle(operation: string, input: Record<string, any>): unknown {
+    if (operation !== 'PutEvents') throw new ApiError('UnknownOperationException', `Unknown operation ${operation}`);
+    return this.putEvents(input);
+  }
+
+  private putEvents(input: Record<string, any>) {
+    const entries: unknown = input.Entries;
+    if (!Array.isArray(entries) || entries.length < 1 || entries.length > PUT_EVENTS_MAX_ENTRIES) {
+      throw new ApiError('ValidationException', `1 validation error detected: Value at 'entries' failed to satisfy constraint: `
+        + `Member must have length between 1 and ${PUT_EVENTS_MAX_ENTRIES}, got ${Array.isArray(entries) ? entries.length : 'none'}`);
+    }
+    const total = entries.reduce((n: number, e: Record<string, any>) => n + putEventsEntrySize(e ?? {}), 0);
+    if (total >= PUT_EVENTS_MAX_BYTES) throw new ApiError('ValidationException', 'Total size of the entries in the request is over the limit.');
+    const complete = (e: any) => typeof e?.Source === 'string' && typeof e?.DetailType === 'string' && typeof e?.Detail === 'string';
+    if (!entries.some(complete)) {
+      throw new ApiError('ValidationException', 'Parameters Source, DetailType and Detail are required in at least one entry.');
+    }
+    const results = entries.map((e: Record<string, any>) => {
+      const failure = this.check(e);
+      if (failure) return failure;
+      const time = typeof e.Time === 'number' ? e.Time * 1000 : undefined;
+      return { EventId: this.world.putEvent(e.Source, e.DetailType, e.Resources ?? [], JSON.parse(e.Detail), time) };
+    });
+    return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
+  }
+
+  /** Why an entry fails, if it does. */
+  private check(e: Record<string, any>): FailedEntry | undefined {
+    const invalid = (message: string): FailedEntry => ({ ErrorCode: 'InvalidArgument', ErrorMessage: message });
+    if (typeof e.Source !== 'string' || typeof e.DetailType !== 'string' || typeof e.Detail !== 'string') {
+      return invalid('Parameters Source, DetailType and Detail are required.');
+    }
+    if (e.Source.startsWith('aws.')) {
+      return { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: `Not authorized for the source ${e.Source}.` };
+    }
+    if (e.Source.length < 1 || e.Source.length > 256) return invalid('Source must be 1 to 256 characters.');
+    if (e.DetailType.length < 1 || e.DetailType.length > MAX_DETAIL_TYPE_CHARS) return invalid(`DetailType must be 1 to ${MAX_DETAIL_TYPE_CHARS} characters.`);
+    if ((e.Resources ?? []).some((r: unknown) => typeof r !== 'string' || r.length > MAX_RESOURCE_CHARS)) return invalid('A resource is not valid.');
+    if (e.EventBusName !== undefined && e.EventBusName !== 'default' && !String(e.EventBusName).endsWith(':event-bus/default')) {
+      return invalid(`The emulator has only the default event bus, not ${e.EventBusName}.`);
+    }
+    let detail: unknown;
+    try {
+      detail = JSON.parse(e.Detail);
+    } catch {
+      return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
+    }
+    if (detail === null || typeof detail !== 'object' || Array.isArray(detail)) return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
     return undefined;
   }
 }
