@@ -146,7 +146,9 @@ export class AwsServer {
     if (fault) {
       const code = fault.code === 'throttle' ? 'ThrottlingException' : serverError;
       record(code, true);
-      return this.sendJson(res, fault.status, requestId, { __type: code, message: fault.code === 'throttle' ? 'Rate exceeded' : 'Service unavailable' });
+      // EventBridge's InternalException has no members in its model, not even a message.
+      const message = code === 'InternalException' ? {} : { message: fault.code === 'throttle' ? 'Rate exceeded' : 'Service unavailable' };
+      return this.sendJson(res, fault.status, requestId, { __type: code, ...message });
     }
     try {
       const out = api.handle(operation, input);

@@ -30,10 +30,13 @@ export interface SynthesizedDrainStack {
 
 const synthCache = new Map<string, SynthesizedDrainStack>();
 
-/** `cdk synth` of a stack holding the construct, for the emulator's group and cluster. */
-export function synthDrainStack(props: HookProps = {}): SynthesizedDrainStack {
+/**
+ * `cdk synth` of a stack holding the construct, for the emulator's group and cluster. `extend` adds to the construct
+ * before synthesis (rules of `onDrainEvent` and its kin); such a stack is not cached.
+ */
+export function synthDrainStack(props: HookProps = {}, extend?: (hook: DrainingLifecycleHook) => void): SynthesizedDrainStack {
   const key = JSON.stringify(props, (_, v) => (v && typeof v === 'object' && 'toSeconds' in v ? `${v.toSeconds()}s` : v));
-  const cached = synthCache.get(key);
+  const cached = extend ? undefined : synthCache.get(key);
   if (cached) return cached;
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'edlh-emulator-'));
   const app = new App({ outdir });
@@ -41,17 +44,18 @@ export function synthDrainStack(props: HookProps = {}): SynthesizedDrainStack {
   // Imported group and cluster, named as the emulator's world names them; the cluster ARN stays a token
   // (arn:${AWS::Partition}:ecs:...), which the emulator resolves like CloudFormation would.
   const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-0123456789abcdef0', availabilityZones: [`${REGION}a`] });
-  new DrainingLifecycleHook(stack, 'DrainHook', {
+  const hook = new DrainingLifecycleHook(stack, 'DrainHook', {
     autoScalingGroup: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Asg', 'prod-capacity'),
     cluster: ecs.Cluster.fromClusterAttributes(stack, 'Cluster', { clusterName: 'prod', vpc }),
     lifecycleHookName: 'drain-hook',
     ...props,
   });
+  extend?.(hook);
   const assembly = app.synth();
   const template = assembly.getStackByName('EmulatorStack').template;
   const result = { template, assetDir: keepAsset(functionAssetDir(assembly, template)) };
   fs.rmSync(outdir, { recursive: true, force: true });
-  synthCache.set(key, result);
+  if (!extend) synthCache.set(key, result);
   return result;
 }
 
@@ -146,16 +150,20 @@ export class Emulator {
         ...(p.NotificationMetadata !== undefined ? { notificationMetadata: p.NotificationMetadata } : {}),
       });
     }
-    // Rules whose target is the function; a target's constant Input replaces the event.
+    // Rules whose target is the function, one per target (its constant Input replaces the event); a pattern rule with
+    // no such target (onDrainTimedOut's, to SNS) only records what it matches.
     const rules: Rule[] = resourcesOfType(template, 'AWS::Events::Rule').flatMap(([id, r]) => {
       const p = resolve(ctx, r.Properties);
-      return (p.Targets ?? []).filter((t: any) => t.Arn === fnArn).map((t: any): Rule => ({
+      const base = {
         id,
         ...(p.EventPattern ? { eventPattern: typeof p.EventPattern === 'string' ? JSON.parse(p.EventPattern) : p.EventPattern } : {}),
         ...(p.ScheduleExpression ? { periodMs: parseRate(p.ScheduleExpression) } : {}),
         ...(p.State === 'DISABLED' ? { disabled: true } : {}),
-        ...(t.Input !== undefined ? { input: JSON.parse(t.Input) } : {}),
+      };
+      const invoking = (p.Targets ?? []).filter((t: any) => t.Arn === fnArn).map((t: any): Rule => ({
+        ...base, ...(t.Input !== undefined ? { input: JSON.parse(t.Input) } : {}),
       }));
+      return invoking.length > 0 ? invoking : p.EventPattern ? [{ ...base, recordOnly: true }] : [];
     }).filter((r) => !options.lifecycleEventsOnly || JSON.stringify(r.eventPattern ?? {}).includes('EC2 Instance-terminate Lifecycle Action'));
     const invokeConfig = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig').map(([, c]) => resolve(ctx, c.Properties))
       .find((c) => c.FunctionName === fnProps.FunctionName || c.FunctionName === resolve(ctx, { Ref: fnId }));

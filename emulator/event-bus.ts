@@ -1,6 +1,6 @@
 /**
- * EventBridge for the emulator: the rules of the synthesized template (event patterns and schedules), real pattern
- * matching, asynchronous delivery to the Lambda target with Lambda's async retries (the function's
+ * EventBridge for the emulator: the default bus, with the rules of the synthesized template (event patterns and
+ * schedules), real pattern matching, asynchronous delivery to the Lambda target with Lambda's async retries (the function's
  * EventInvokeConfig: by default 2 retries, 1 and 2 minutes apart, events older than the maximum age discarded),
  * a dead-letter record, and injected delivery faults (drops, duplicates, delays).
  */
@@ -19,6 +19,18 @@ export interface Rule {
   readonly disabled?: boolean;
   /** The target's constant Input (a JSON text in the template), delivered instead of the event. */
   readonly input?: Record<string, unknown>;
+  /**
+   * The rule's targets are not the function (an SNS topic of `onDrainTimedOut`, or none): its matches are recorded in
+   * `EventBus.matches`, and nothing is invoked.
+   */
+  readonly recordOnly?: boolean;
+}
+
+/** An event a rule matched. */
+export interface RuleMatch {
+  readonly at: number;
+  readonly ruleId: string;
+  readonly event: Record<string, unknown>;
 }
 
 /** Lambda's asynchronous invocation settings (AWS::Lambda::EventInvokeConfig). */
@@ -61,6 +73,10 @@ export function parseRate(expression: string): number {
 export class EventBus {
   readonly deliveries: Delivery[] = [];
   readonly deadLetters: DeadLetter[] = [];
+  /** Every event put on the bus (by AWS's services, and by PutEvents), in order. */
+  readonly published: Array<Record<string, unknown>> = [];
+  /** Every event each pattern rule matched, whether its target is the function or not. */
+  readonly matches: RuleMatch[] = [];
   private readonly pending = new Set<Promise<unknown>>();
   private readonly schedules: Timer[] = [];
   private stopped = false;
@@ -76,12 +92,23 @@ export class EventBus {
 
   setFaults(faults: FaultOptions): void { this.faults = faults; }
 
-  /** Publishes an AWS event: every matching rule delivers it to the function. */
+  /**
+   * Publishes an event on the bus (an AWS service's, or a custom one from PutEvents): every matching rule records the
+   * match, and those whose target is the function deliver it.
+   */
   publish(event: Record<string, unknown>): void {
     if (this.stopped) return;
+    this.published.push(event);
     for (const rule of this.rules) {
-      if (!rule.disabled && rule.eventPattern && matchesPattern(rule.eventPattern, event)) this.route(rule, rule.input ?? event);
+      if (rule.disabled || !rule.eventPattern || !matchesPattern(rule.eventPattern, event)) continue;
+      this.matches.push({ at: this.clock.now(), ruleId: rule.id, event });
+      if (!rule.recordOnly) this.route(rule, rule.input ?? event);
     }
+  }
+
+  /** The events a rule (by the start of its logical ID) matched. */
+  matchedBy(ruleIdPrefix: string): Array<Record<string, unknown>> {
+    return this.matches.filter((m) => m.ruleId.startsWith(ruleIdPrefix)).map((m) => m.event);
   }
 
   /** Delivers to the target of one rule, with the injected faults. */
@@ -146,7 +173,7 @@ export class EventBus {
   startSchedules(): void {
     const start = this.clock.now();
     for (const rule of this.rules) {
-      if (!rule.periodMs || rule.disabled) continue;
+      if (!rule.periodMs || rule.disabled || rule.recordOnly) continue;
       const period = rule.periodMs;
       let n = 1;
       const offset = (tick: number) => {

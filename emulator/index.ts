@@ -12,8 +12,8 @@ export { type DrainScenario, type DrainScenarioResult, Emulator, type EmulatorOp
 // The emulated AWS: world model, APIs on the wire, EventBridge, Lambda, time and faults.
 export { ACCOUNT, REGION, type AddInstanceOptions, type TerminationOutcome, World } from './world';
 export { AwsServer, type ApiCall, type WireExchange, summarize } from './aws-server';
-export { ApiError, AutoScalingApi, EcsApi } from './protocols';
-export { ASYNC_RETRY_DELAYS_MS, type AsyncInvokeConfig, type DeadLetter, type Delivery, EventBus, type Rule, parseRate } from './event-bus';
+export { ApiError, AutoScalingApi, EcsApi, EventsApi, PUT_EVENTS_MAX_BYTES, PUT_EVENTS_MAX_ENTRIES, putEventsEntrySize } from './protocols';
+export { ASYNC_RETRY_DELAYS_MS, type AsyncInvokeConfig, type DeadLetter, type Delivery, EventBus, type Rule, type RuleMatch, parseRate } from './event-bus';
 export { InvalidEventPatternError, matchesPattern } from './event-pattern';
 export { type Invocation, LambdaHost, type LambdaHostOptions } from './lambda-host';
 export { ManualClock, VirtualClock } from './clock';

@@ -1,5 +1,5 @@
 /**
- * AWS's own service models for ECS and Auto Scaling (botocore's JSON models, which the AWS CLI and boto3 ship), and a
+ * AWS's own service models for ECS, Auto Scaling and EventBridge (botocore's JSON models, which the AWS CLI and boto3 ship), and a
  * check of one emulator exchange (a request and the answer to it, as they were on the wire) against them: the
  * operation exists, the request fits its input shape, a success fits its output shape (members, types, enums,
  * required members, length and range limits, patterns), and an error code is one the operation declares or one of
@@ -50,12 +50,13 @@ export interface ServiceModel {
   readonly shapes: Readonly<Record<string, Shape>>;
 }
 
-export type Service = 'ecs' | 'autoscaling';
+export type Service = 'ecs' | 'autoscaling' | 'events';
 
 /** The model files, relative to botocore's data directory. */
 export const MODEL_FILES: Readonly<Record<Service, string>> = {
   ecs: 'ecs/2014-11-13/service-2.json',
   autoscaling: 'autoscaling/2011-01-01/service-2.json',
+  events: 'events/2015-10-07/service-2.json',
 };
 
 /**
@@ -89,10 +90,10 @@ export function locateModels(): { models?: Record<Service, ServiceModel>; search
       if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8'));
       return undefined;
     };
-    const ecs = read(MODEL_FILES.ecs);
-    const autoscaling = read(MODEL_FILES.autoscaling);
-    if (ecs && autoscaling) return { models: { ecs, autoscaling }, searched, missing: [] };
-    if (ecs || autoscaling) missing = [ecs ? MODEL_FILES.autoscaling : MODEL_FILES.ecs].map((f) => `${path.join(dir, 'data', f)}(.gz)`);
+    const found = Object.fromEntries((Object.keys(MODEL_FILES) as Service[]).map((service) => [service, read(MODEL_FILES[service])]));
+    const absent = (Object.keys(MODEL_FILES) as Service[]).filter((service) => !found[service]);
+    if (absent.length === 0) return { models: found as Record<Service, ServiceModel>, searched, missing: [] };
+    if (absent.length < Object.keys(MODEL_FILES).length) missing = absent.map((service) => `${path.join(dir, 'data', MODEL_FILES[service])}(.gz)`);
   }
   return { searched, missing };
 }
@@ -124,6 +125,9 @@ const AUTOSCALING_COMMON_ERRORS_PAGE = 'https://docs.aws.amazon.com/autoscaling/
 const ECS_COMMON_ERRORS_PAGE = 'https://docs.aws.amazon.com/AmazonECS/latest/APIReference/CommonErrors.html';
 const ECS_THROTTLING_PAGE = 'https://docs.aws.amazon.com/AmazonECS/latest/APIReference/request-throttling.html';
 
+/** EventBridge (awsJson1_1): "Common Errors", Amazon EventBridge API Reference. */
+const EVENTS_COMMON_ERRORS_PAGE = 'https://docs.aws.amazon.com/eventbridge/latest/APIReference/CommonErrors.html';
+
 const GENERIC_COMMON_ERRORS: ReadonlyArray<readonly [string, number]> = [
   ['AccessDeniedException', 400], ['IncompleteSignature', 400], ['InternalFailure', 500], ['InvalidAction', 400],
   ['InvalidClientTokenId', 403], ['NotAuthorized', 400], ['OptInRequired', 403], ['RequestExpired', 400],
@@ -145,6 +149,17 @@ export const COMMON_ERRORS: Readonly<Record<Service, readonly CommonError[]>> = 
   ecs: GENERIC_COMMON_ERRORS.map(([code, status]) => ({
     code, status, source: code === 'ThrottlingException' ? ECS_THROTTLING_PAGE : ECS_COMMON_ERRORS_PAGE,
   })),
+  events: [
+    // "Common Errors", Amazon EventBridge API Reference (the same list as the other services' pages).
+    ...GENERIC_COMMON_ERRORS.map(([code, status]) => ({ code, status, source: EVENTS_COMMON_ERRORS_PAGE })),
+    /*
+     * Not on the Common Errors page: awsJson services answer a request that breaks the model's constraints with
+     * ValidationException, as SDK users report it for PutEvents ("An error occurred (ValidationException) when calling
+     * the PutEvents operation: Total size of the entries in the request is over the limit.",
+     * https://github.com/awslabs/aws-service-catalog-puppet/issues/563).
+     */
+    { code: 'ValidationException', status: 400, source: 'observed: github.com/awslabs/aws-service-catalog-puppet/issues/563' },
+  ],
 };
 
 // ------------------------------------------------------------------------------------------------ shape checks
@@ -508,13 +523,14 @@ export interface CheckOptions {
 /** Which service an exchange is for, by its protocol. */
 export function serviceOf(models: Record<Service, ServiceModel>, ex: WireExchange): Service | undefined {
   if (String(ex.headers['x-amz-target'] ?? '').startsWith(`${models.ecs.metadata.targetPrefix}.`)) return 'ecs';
+  if (String(ex.headers['x-amz-target'] ?? '').startsWith(`${models.events.metadata.targetPrefix}.`)) return 'events';
   if (new URLSearchParams(ex.requestBody).get('Action')) return 'autoscaling';
   return undefined;
 }
 
 export function checkExchange(models: Record<Service, ServiceModel>, ex: WireExchange, options: CheckOptions): CheckedExchange {
   const service = serviceOf(models, ex);
-  if (service === 'ecs') return checkEcs(models.ecs, ex, options);
+  if (service === 'ecs' || service === 'events') return checkJson(models[service], service, ex, options);
   if (service === 'autoscaling') return checkQuery(models.autoscaling, ex, options);
   return { service: 'ecs', operation: '(unknown protocol)', status: ex.status, problems: [`a request of neither protocol: ${ex.requestBody.slice(0, 80)}`] };
 }
@@ -543,13 +559,14 @@ function checkErrorCode(
   return undefined;
 }
 
-function checkEcs(model: ServiceModel, ex: WireExchange, options: CheckOptions): CheckedExchange {
+/** An awsJson1_1 exchange (ECS, EventBridge). */
+function checkJson(model: ServiceModel, service: 'ecs' | 'events', ex: WireExchange, options: CheckOptions): CheckedExchange {
   const operation = String(ex.headers['x-amz-target']).slice(`${model.metadata.targetPrefix}.`.length);
-  const label = `ecs ${operation}`;
+  const label = `${service} ${operation}`;
   const problems: string[] = [];
-  const base = { service: 'ecs' as const, operation, status: ex.status, problems };
+  const base = { service, operation, status: ex.status, problems };
   const op = model.operations[operation];
-  if (!op) return { ...base, problems: [`${label}: the ECS model has no operation ${operation}`] };
+  if (!op) return { ...base, problems: [`${label}: the ${service} model has no operation ${operation}`] };
   const json = (text: string, what: string): unknown => {
     try {
       return text === '' ? {} : JSON.parse(text);
@@ -576,7 +593,7 @@ function checkEcs(model: ServiceModel, ex: WireExchange, options: CheckOptions):
   }
   // awsJson error types may carry a namespace (com.amazonaws.ecs#ClusterNotFoundException).
   const code = type.slice(type.lastIndexOf('#') + 1);
-  const shape = checkErrorCode(model, 'ecs', op, code, ex.status, problems, label);
+  const shape = checkErrorCode(model, service, op, code, ex.status, problems, label);
   const shapeName = (op.errors ?? []).find((e) => e.shape === code)?.shape;
   if (shape && shapeName) checkShape(model, shapeName, rest, `${label} error ${code}: $`, 'epoch-seconds', problems);
   else for (const k of Object.keys(rest)) if (k !== 'message') problems.push(`${label} error ${code}: $.${k}: a common error carries only a message`);

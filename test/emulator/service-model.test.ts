@@ -30,6 +30,7 @@ import {
   UpdateContainerInstancesStateCommand,
   UpdateTaskProtectionCommand,
 } from '@aws-sdk/client-ecs';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { Duration } from 'aws-cdk-lib';
 import { AwsServer, type CheckedExchange, Emulator, ManualClock, type Service, type ServiceModel, type WireExchange, World, checkExchange, locateModels } from '../../emulator';
 import { StandaloneTaskPolicy, TaskProtectionPolicy } from '../../lib';
@@ -75,6 +76,7 @@ async function driveWithSdk(recorded: Recorded[]): Promise<void> {
   const endpoint = await server.start();
   const ecs = new ECSClient({ endpoint, region: 'eu-west-1', credentials, maxAttempts: 1 });
   const asg = new AutoScalingClient({ endpoint, region: 'eu-west-1', credentials, maxAttempts: 1 });
+  const eventBridge = new EventBridgeClient({ endpoint, region: 'eu-west-1', credentials, maxAttempts: 1 });
   /** Runs a call that must fail; `invalid` when the request itself breaks the input shape on purpose. */
   const fails = async (call: () => Promise<unknown>, invalid = false) => {
     validRequest = !invalid;
@@ -176,11 +178,21 @@ async function driveWithSdk(recorded: Recorded[]): Promise<void> {
     await raw('Action=CompleteLifecycleAction&Version=2011-01-01&InstanceId=i-0123456789abcdef0'); // required members missing
     await raw('Action=DescribeAutoScalingGroups&Version=2010-01-01'); // another API version
 
-    // Injected faults: throttling, then 5xx, on both services
+    // EventBridge: an event taken, entries failed one by one, requests failed as a whole
+    const entry = { Source: 'ecs-draining-lifecycle-hook', DetailType: 'Drain Started', Detail: '{"instanceId":"i-0123456789abcdef0"}', Resources: [arnA], Time: new Date() };
+    await eventBridge.send(new PutEventsCommand({ Entries: [entry] }));
+    await eventBridge.send(new PutEventsCommand({ Entries: [entry, { ...entry, Source: 'aws.ecs' }, { ...entry, Detail: 'not json' }, { Source: 'my.app', DetailType: 'x' }] }));
+    await fails(() => eventBridge.send(new PutEventsCommand({ Entries: Array.from({ length: 11 }, () => entry) })), true);
+    await fails(() => eventBridge.send(new PutEventsCommand({ Entries: [{ ...entry, Detail: JSON.stringify({ big: 'x'.repeat(256 * 1024) }) }] })));
+    await fails(() => eventBridge.send(new PutEventsCommand({ Entries: [{ Source: 'my.app' }] })));
+
+    // Injected faults: throttling, then 5xx, on every service
     server.setFaults({ throttleRate: { '*': 1 } });
     await fails(() => ecs.send(new ListContainerInstancesCommand({ cluster })));
     await fails(() => asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['prod-capacity'] })));
+    await fails(() => eventBridge.send(new PutEventsCommand({ Entries: [entry] })));
     server.setFaults({ serverErrorRate: { '*': 1 } });
+    await fails(() => eventBridge.send(new PutEventsCommand({ Entries: [entry] })));
     await fails(() => ecs.send(new DescribeTasksCommand({ cluster, tasks: [MISSING_TASK] })));
     await fails(() => asg.send(new RecordLifecycleActionHeartbeatCommand({ AutoScalingGroupName: 'prod-capacity', LifecycleHookName: 'hook', InstanceId: a })));
     server.setFaults({ rateLimits: { DescribeContainerInstances: { rate: 1, burst: 1 } } });
@@ -189,6 +201,7 @@ async function driveWithSdk(recorded: Recorded[]): Promise<void> {
   } finally {
     ecs.destroy();
     asg.destroy();
+    eventBridge.destroy();
     clock.stop();
     await server.stop();
   }
@@ -270,13 +283,14 @@ maybe('the emulator answers as AWS\'s service models say', () => {
       'autoscaling InternalFailure', 'autoscaling InvalidAction', 'autoscaling Throttling', 'autoscaling ValidationError',
       'ecs AttributeLimitExceededException', 'ecs ClusterNotFoundException', 'ecs InvalidParameterException',
       'ecs ServerException', 'ecs TargetNotFoundException', 'ecs ThrottlingException',
+      'events InternalException', 'events ThrottlingException', 'events ValidationException',
     ]);
     // A 10% throttle rate over the scenario's hundred-odd calls: throttled answers (and the retries after them) are
     // part of the handler's checked traffic. (Which calls, and whether a 5xx comes too, depends on timing.)
     expect(checked.filter((c) => c.source === 'handler' && /^Throttling(Exception)?$/.test(c.error ?? '')).length).toBeGreaterThan(0);
-    // Every request is checked against its input shape: all of the handler's, all of the SDK's but the four wrong on
-    // purpose (two enum values no model has, a request missing required members, another API version).
-    expect(recorded.filter((r) => !r.validRequest)).toHaveLength(4);
+    // Every request is checked against its input shape: all of the handler's, all of the SDK's but the five wrong on
+    // purpose (two enum values no model has, a request missing required members, another API version, 11 PutEvents entries).
+    expect(recorded.filter((r) => !r.validRequest)).toHaveLength(5);
     expect(recorded.filter((r) => r.source === 'handler').length).toBeGreaterThan(50);
   });
 
@@ -335,5 +349,64 @@ maybe('the emulator answers as AWS\'s service models say', () => {
       expect(checkExchange(models, { ...e.exchange, requestBody: JSON.stringify({ ...JSON.parse(e.exchange.requestBody), desiredStatus: 'GONE' }) }, { checkRequest: true }).problems)
         .toContainEqual(expect.stringMatching(/^ecs ListTasks request: \$\.desiredStatus: "GONE" is not one of the enum/));
     });
+  });
+});
+
+describe('EventBridge PutEvents, as the API reference documents it', () => {
+  /** Sends one PutEvents with the real SDK client to a fresh emulator; returns the answer (or error) and what the bus got. */
+  async function putEvents(entries: Array<Record<string, unknown>>) {
+    const clock = new ManualClock();
+    const world = new World(clock);
+    const published: Array<Record<string, any>> = [];
+    world.onEvent((e) => published.push(e));
+    const server = new AwsServer(world);
+    const endpoint = await server.start();
+    const client = new EventBridgeClient({ endpoint, region: 'eu-west-1', credentials, maxAttempts: 1 });
+    try {
+      const answer = await client.send(new PutEventsCommand({ Entries: entries as never }));
+      return { answer, published };
+    } catch (error) {
+      return { error: error as { name: string; message: string }, published };
+    } finally {
+      client.destroy();
+      clock.stop();
+      await server.stop();
+    }
+  }
+  const entry = { Source: 'ecs-draining-lifecycle-hook', DetailType: 'Drain Timed Out', Detail: '{"instanceId":"i-1"}', Resources: ['arn:aws:ecs:r'] };
+
+  test('an entry taken: an event ID, and the event on the default bus in EventBridge\'s envelope, at the entry\'s Time', async () => {
+    const { answer, published } = await putEvents([{ ...entry, Time: new Date('2026-11-23T10:00:07Z') }]);
+    expect(answer).toMatchObject({ FailedEntryCount: 0, Entries: [{ EventId: expect.any(String) }] });
+    expect(published).toEqual([{
+      'version': '0', 'id': answer!.Entries![0].EventId, 'detail-type': 'Drain Timed Out', 'source': 'ecs-draining-lifecycle-hook',
+      'account': '123456789012', 'time': '2026-11-23T10:00:07Z', 'region': 'eu-west-1', 'resources': ['arn:aws:ecs:r'], 'detail': { instanceId: 'i-1' },
+    }]);
+  });
+
+  test('entries failed one by one, in order: a reserved aws. source, a detail that is not a JSON object, a missing field', async () => {
+    const { answer, published } = await putEvents([
+      { ...entry, Source: 'aws.ecs' }, { ...entry, Detail: '[1]' }, { Source: 'my.app', DetailType: 'x' }, entry, { ...entry, DetailType: 'x'.repeat(129) },
+    ]);
+    expect(answer?.FailedEntryCount).toBe(4);
+    expect(answer?.Entries?.map((e) => e.ErrorCode ?? 'taken')).toEqual(['NotAuthorizedForSourceException', 'MalformedDetail', 'InvalidArgument', 'taken', 'InvalidArgument']);
+    expect(published).toHaveLength(1);
+  });
+
+  test.each([
+    ['11 entries', Array.from({ length: 11 }, () => entry)],
+    ['more than 256 KB in all', [{ ...entry, Detail: JSON.stringify({ a: 'x'.repeat(132_000) }) }, { ...entry, Detail: JSON.stringify({ b: 'x'.repeat(132_000) }) }]],
+    ['no entry with Source, DetailType and Detail', [{ Source: 'my.app' }, { DetailType: 'x', Detail: '{}' }]],
+  ])('%s: the whole request fails with ValidationException, and nothing reaches the bus', async (_, entries) => {
+    const { error, published } = await putEvents(entries);
+    expect(error?.name).toBe('ValidationException');
+    expect(published).toEqual([]);
+  });
+
+  test('10 entries and just under 256 KB are taken', async () => {
+    const { answer } = await putEvents(Array.from({ length: 10 }, () => entry));
+    expect(answer?.Entries).toHaveLength(10);
+    const detail = JSON.stringify({ a: 'x'.repeat(256 * 1024 - 200) });
+    expect((await putEvents([{ ...entry, Detail: detail }])).answer?.FailedEntryCount).toBe(0);
   });
 });
