@@ -139,7 +139,9 @@ export class AwsServer {
     const subject = api.subject(operation, input);
     const params = summarize(input);
     const at = this.world.clock.now(); // when the request arrived: before the state change it causes
-    const record = (error?: string, injected = false) => this.record({ at, service, operation, instanceIds: subject.instanceIds, params, ...(error ? { error } : {}), injected });
+    const record = (error?: string, injected = false) => this.record({
+      at, service, operation, instanceIds: subject.instanceIds, params, ...(error ? { error } : {}), injected,
+    });
     // The service's own 5xx code: ECS's ServerException; EventBridge's InternalException (PutEvents' declared error).
     const serverError = service === 'ecs' ? 'ServerException' : 'InternalException';
     const fault = this.injectedFault(operation);

@@ -462,7 +462,7 @@ export class EventsApi {
   private putEvents(input: Record<string, any>) {
     const entries: unknown = input.Entries;
     if (!Array.isArray(entries) || entries.length < 1 || entries.length > PUT_EVENTS_MAX_ENTRIES) {
-      throw new ApiError('ValidationException', `1 validation error detected: Value at 'entries' failed to satisfy constraint: `
+      throw new ApiError('ValidationException', '1 validation error detected: Value at \'entries\' failed to satisfy constraint: '
         + `Member must have length between 1 and ${PUT_EVENTS_MAX_ENTRIES}, got ${Array.isArray(entries) ? entries.length : 'none'}`);
     }
     const total = entries.reduce((n: number, e: Record<string, any>) => n + putEventsEntrySize(e ?? {}), 0);
