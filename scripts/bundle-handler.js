@@ -4,8 +4,8 @@
  * esbuild or Docker at synth time.
  *
  * @aws-sdk/* stays external: every Node.js Lambda runtime from 18 on ships AWS SDK v3, which keeps the asset small
- * (and cold starts short). The handler only uses long-stable ECS and Auto Scaling operations, so the runtime's SDK
- * version is not a concern.
+ * (and cold starts short). The handler only uses long-stable ECS, Auto Scaling and EventBridge PutEvents operations,
+ * so the runtime's SDK version is not a concern.
  */
 const fs = require('fs');
 const path = require('path');
