@@ -138,6 +138,8 @@ export class ProtectionHold {
         : 'the task protection policy no longer waits: set the instance DRAINING', { heldSeconds: now - drain.marker.drainStartedAt });
     const counted = update.updated.find((ci) => ci.arn === instance.arn)
       ?? (await ecs.describeContainerInstances([instance.arn]))[0] ?? instance;
+    // The instance is DRAINING from now on: that is the drain's start as its events tell it (drain-events.ts).
+    await this.core.reportStarted({ ...drain, marker }, counted);
     return this.core.evaluate({ ...drain, instance: { ...counted, status: 'DRAINING' }, marker });
   }
 

@@ -9,7 +9,7 @@ import { ECSClient, GetTaskProtectionCommand } from '@aws-sdk/client-ecs';
 import { SdkAutoScalingGateway, SdkEcsGateway } from '../../lambda/aws-gateways';
 import type { DrainConfig } from '../../lambda/config';
 import { planInstance } from '../../lambda/decisions';
-import { NO_DRAIN_EVENTS } from '../../lambda/drain-events';
+import type { DrainEvent } from '../../lambda/drain-events';
 import { DRAIN_MARKER_ATTRIBUTE, DrainPhase, DrainTrigger, decodeMarker, encodeMarker } from '../../lambda/drain-marker';
 import { Drainer } from '../../lambda/drainer';
 import { classifyEvent } from '../../lambda/events';
@@ -27,6 +27,8 @@ class Harness {
   nowMs = T0;
   readonly config: DrainConfig;
   readonly drainer: Drainer;
+  /** The drain events the core published. */
+  readonly events: DrainEvent[] = [];
 
   constructor(overrides: Partial<DrainConfig> = {}) {
     this.config = baseConfig(overrides);
@@ -38,7 +40,7 @@ class Harness {
       clock,
       log: new JsonLogger(this.out.write, clock.now),
       metrics: new EmfMetrics(this.out.write, clock.now, this.config.metricsNamespace, ASG),
-      events: NO_DRAIN_EVENTS, // drain events are tested in drain-events.test.ts and drainer.test.ts
+      events: { publish: async (event) => { this.events.push(event); } },
     });
   }
 
@@ -176,6 +178,8 @@ describe('the hold, over time', () => {
     h.aws.stopAll(ci);
     expect(await h.taskStopped(ci, h.aws.tasks[0])).toEqual([{ instanceId: I1, outcome: 'completed' }]);
     expect(h.aws.completedWith(I1)).toBe('CONTINUE');
+    // Drain Started when the hold ended and the instance was set DRAINING (none while it was held), then Completed
+    expect(h.events.map((e) => [e.type, e.detail.drainSeconds])).toEqual([['Drain Started', 301], ['Drain Completed', 301]]);
   });
 
   test('the worker drops its protection (UpdateTaskProtection false): no event comes, the next sweep sets DRAINING', async () => {
