@@ -14,8 +14,9 @@ import {
   planInstance,
   standaloneGraceOver,
 } from './decisions';
-import { type DrainMarker, DrainTrigger, encodeMarker, newMarker, ownerId } from './drain-marker';
+import { type DrainMarker, DrainPhase, DrainTrigger, encodeMarker, newMarker, ownerId } from './drain-marker';
 import type { AutoScalingGateway, Clock, ClusterNotFoundError, EcsGateway, StatusFailure } from './ports';
+import { RetainedDrains } from './retention';
 import { ProtectionHold } from './task-protection';
 import { type Logger, MetricName, type Metrics } from './telemetry';
 import { INLINE, type WorkScope } from './work-scope';
@@ -29,6 +30,8 @@ export type InstanceOutcome =
   | 'action-gone' // no lifecycle action pending any more (completed by an earlier or concurrent invocation, or expired)
   | 'reactivated' // returned from the warm pool and set ACTIVE again
   | 'drain-started-early' // Spot interruption warning: set DRAINING before the lifecycle action
+  | 'retained' // drainTimeout reached: completed with ABANDON into the group's retained state; the drain goes on
+  | 'released' // a retained instance drained: terminated through Auto Scaling
   | 'skipped'; // not ours or nothing to do
 
 export interface InstanceReport {
@@ -68,9 +71,13 @@ export class DrainCore {
   /** TaskProtectionPolicy.WAIT: drains that are not set DRAINING while a task on the instance is protected. */
   private readonly protection: ProtectionHold;
 
+  /** With `DrainTimeoutBehavior.retain()`: the drains that go on in the group's retained state (retention.ts). */
+  readonly retention?: RetainedDrains;
+
   constructor(private readonly deps: DrainerDeps) {
     this.owner = ownerId(deps.config.autoScalingGroupName, deps.config.lifecycleHookName);
     this.protection = new ProtectionHold(this, deps);
+    if (deps.config.retention) this.retention = new RetainedDrains(deps, deps.config.retention);
   }
 
   nowSeconds(): number {
@@ -283,6 +290,7 @@ export class DrainCore {
           stillStopping: assessment.stillStopping.map((t) => ({ taskArn: t.arn, lastStatus: t.lastStatus })),
         });
       }
+      if (assessment.drained && this.retention && marker.phase === DrainPhase.RETAINED) return this.retention.releaseDrained(this, drain);
       if (assessment.drained) {
         const result = await autoScaling.completeLifecycleAction(instanceId, 'CONTINUE');
         if (result === 'gone') {
@@ -304,6 +312,10 @@ export class DrainCore {
       log.info('stopped standalone tasks after the grace period', { taskArns: standaloneRunning.map((t) => t.arn) });
     }
 
+    // A retained drain has no lifecycle action to time out or keep alive (a new one, if its termination runs the
+    // hooks again, ends with the hook's default result ABANDON: retained again).
+    if (this.retention && marker.phase === DrainPhase.RETAINED) return this.retention.keepWaiting(this, drain, blocking);
+    if (drainTimedOut(now, marker, config) && this.retention) return this.retention.retain(this, drain, blocking);
     if (drainTimedOut(now, marker, config)) {
       const result = await autoScaling.completeLifecycleAction(instanceId, config.drainTimeoutResult);
       if (result === 'gone') return { instanceId, outcome: 'action-gone' };

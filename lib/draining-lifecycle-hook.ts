@@ -17,12 +17,15 @@ import { allowDeadLetterQueueWriters } from './dead-letter-queue';
 import { defaultHeartbeatTimeout } from './default-heartbeat-timeout';
 import { DrainHandlerFunction } from './drain-handler-function';
 import { drainHandlerStatements, vpcAccessStatement } from './drain-handler-policy';
+import { DrainTimeoutBehavior } from './drain-timeout-behavior';
 import { HandlerEnvironment as E, METRIC_DIMENSION, MetricName } from './handler-contract';
 import { acknowledgeNagFindings, type WildcardResource } from './nag-acknowledgements';
+import { addRetentionTriggerCheck } from './retention-check';
 import { StandaloneTaskPolicy } from './standalone-task-policy';
 import { TaskProtectionPolicy } from './task-protection-policy';
 import {
-  type ResolvedTimes, validateEnvironment, validateProps, warnIfDrainTimeoutBelowSweepInterval, warnIfLogLevelDropsMetrics,
+  type ResolvedTimes, validateEnvironment, validateProps, warnIfDrainTimeoutBelowSweepInterval, warnIfDrainTimeoutResultSet,
+  warnIfLogLevelDropsMetrics,
 } from './validation';
 
 /**
@@ -32,7 +35,8 @@ import {
 export interface DrainingLifecycleHookOptions {
   /**
    * The longest a drain may wait for the instance's tasks to stop. When it runs out, the lifecycle action is completed
-   * with `drainTimeoutResult` and the instance terminates with whatever still runs on it.
+   * as `drainTimeoutBehavior` says: by default the instance terminates with whatever still runs on it; with
+   * `DrainTimeoutBehavior.retain()` it is retained, and its drain goes on past this timeout.
    *
    * `drainTimeout` + 2 × `sweepInterval` + 2 minutes must be at most 48 hours and at most 100 × `heartbeatTimeout`
    * (Auto Scaling ends a lifecycle action after either). The handler starts the drain clock when it first handles the
@@ -75,9 +79,26 @@ export interface DrainingLifecycleHookOptions {
    * result if the lifecycle action ever expires. For a terminating instance both let it terminate; `ABANDON` also
    * skips any other termination hooks of the group.
    *
+   * Only one of `drainTimeoutResult` and `drainTimeoutBehavior` may be set.
+   *
    * @default autoscaling.DefaultResult.CONTINUE
+   * @deprecated Use `drainTimeoutBehavior` (`DrainTimeoutBehavior.CONTINUE` or `DrainTimeoutBehavior.ABANDON`), which
+   *   also offers `DrainTimeoutBehavior.retain()`. Setting it draws the warning
+   *   `DrainingLifecycleHookWarnings.DRAIN_TIMEOUT_RESULT_DEPRECATED`.
    */
   readonly drainTimeoutResult?: autoscaling.DefaultResult;
+
+  /**
+   * What happens when a drain reaches `drainTimeout` with tasks still running: the instance terminates (`CONTINUE`,
+   * `ABANDON`, each the lifecycle action result sent, and the hook's default result), or it is retained by the group
+   * with its tasks and terminated once they have all stopped (`DrainTimeoutBehavior.retain()`, which needs the group's
+   * instance lifecycle policy to retain instances on `TerminateHookAbandon`).
+   *
+   * Only one of `drainTimeoutResult` and `drainTimeoutBehavior` may be set.
+   *
+   * @default DrainTimeoutBehavior.CONTINUE, or the behaviour of `drainTimeoutResult` when that is set
+   */
+  readonly drainTimeoutBehavior?: DrainTimeoutBehavior;
 
   /**
    * The name of the lifecycle hook.
@@ -257,8 +278,8 @@ const DEFAULT_METRICS_NAMESPACE = 'EcsDrainingLifecycleHook';
 
 /** The props with every default filled in. */
 interface Settings extends ResolvedTimes {
-  readonly drainTimeoutResult: autoscaling.DefaultResult;
   readonly taskProtectionPolicy: TaskProtectionPolicy;
+  readonly drainTimeoutBehavior: DrainTimeoutBehavior;
   readonly drainOnSpotInterruption: boolean;
   readonly reactivateWarmPoolInstances: boolean;
   readonly logRetention: logs.RetentionDays;
@@ -273,7 +294,7 @@ function withDefaults(props: DrainingLifecycleHookProps): Settings {
     drainTimeout,
     heartbeatTimeout: props.heartbeatTimeout ?? defaultHeartbeatTimeout(drainTimeout, sweepInterval),
     sweepInterval,
-    drainTimeoutResult: props.drainTimeoutResult ?? autoscaling.DefaultResult.CONTINUE,
+    drainTimeoutBehavior: props.drainTimeoutBehavior ?? behaviorOfResult(props.drainTimeoutResult ?? autoscaling.DefaultResult.CONTINUE),
     standaloneTaskPolicy: props.standaloneTaskPolicy ?? StandaloneTaskPolicy.WAIT,
     standaloneTaskGracePeriod: props.standaloneTaskGracePeriod ?? Duration.minutes(5),
     taskProtectionPolicy: props.taskProtectionPolicy ?? TaskProtectionPolicy.IGNORE,
@@ -282,6 +303,11 @@ function withDefaults(props: DrainingLifecycleHookProps): Settings {
     logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     metricsNamespace: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
   };
+}
+
+/** The behaviour of the deprecated `drainTimeoutResult`. */
+function behaviorOfResult(result: autoscaling.DefaultResult): DrainTimeoutBehavior {
+  return result === autoscaling.DefaultResult.ABANDON ? DrainTimeoutBehavior.ABANDON : DrainTimeoutBehavior.CONTINUE;
 }
 
 /**
@@ -344,6 +370,8 @@ export class DrainingLifecycleHook extends Construct {
     validateProps(this, props, settings, settings.metricsNamespace);
     warnIfDrainTimeoutBelowSweepInterval(this, settings.drainTimeout, settings.sweepInterval);
     warnIfLogLevelDropsMetrics(this, props.logLevel);
+    warnIfDrainTimeoutResultSet(this, props.drainTimeoutResult);
+    if (settings.drainTimeoutBehavior.retainsInstances) addRetentionTriggerCheck(this, props.autoScalingGroup);
 
     const hook = this.createHook(props, settings);
     this.lifecycleHook = hook;
@@ -371,7 +399,7 @@ export class DrainingLifecycleHook extends Construct {
       autoScalingGroup: props.autoScalingGroup,
       lifecycleTransition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
       heartbeatTimeout: settings.heartbeatTimeout,
-      defaultResult: settings.drainTimeoutResult,
+      defaultResult: settings.drainTimeoutBehavior.result,
       lifecycleHookName: props.lifecycleHookName,
       // No notification target: Auto Scaling sends lifecycle events to EventBridge by itself.
     });
@@ -412,6 +440,7 @@ export class DrainingLifecycleHook extends Construct {
       autoScalingGroup: props.autoScalingGroup,
       stopsStandaloneTasks: settings.standaloneTaskPolicy === StandaloneTaskPolicy.STOP,
       waitsForTaskProtection: settings.taskProtectionPolicy === TaskProtectionPolicy.WAIT,
+      retainsInstances: settings.drainTimeoutBehavior.retainsInstances,
     });
     for (const statement of permissions.statements) role.addToPrincipalPolicy(statement);
     if (!props.vpc) return permissions.wildcards;
@@ -457,7 +486,10 @@ export class DrainingLifecycleHook extends Construct {
       [E.DRAIN_TIMEOUT_SECONDS]: String(settings.drainTimeout.toSeconds()),
       [E.HEARTBEAT_TIMEOUT_SECONDS]: String(settings.heartbeatTimeout.toSeconds()),
       [E.SWEEP_INTERVAL_SECONDS]: String(settings.sweepInterval.toSeconds()),
-      [E.DRAIN_TIMEOUT_RESULT]: settings.drainTimeoutResult,
+      [E.DRAIN_TIMEOUT_RESULT]: settings.drainTimeoutBehavior.name,
+      ...(settings.drainTimeoutBehavior.overdueAfter
+        ? { [E.RETAINED_DRAIN_OVERDUE_SECONDS]: String(settings.drainTimeoutBehavior.overdueAfter.toSeconds()) }
+        : {}),
       [E.STANDALONE_TASK_POLICY]: settings.standaloneTaskPolicy,
       [E.STANDALONE_TASK_GRACE_PERIOD_SECONDS]: String(settings.standaloneTaskGracePeriod.toSeconds()),
       [E.TASK_PROTECTION_POLICY]: settings.taskProtectionPolicy,
@@ -558,7 +590,8 @@ export class DrainingLifecycleHook extends Construct {
    *
    * @param metricName one of DrainsStarted, DrainsCompleted, DrainTimeouts, DrainDuration, InstancesNotRegistered,
    *   PrematureCompletionGuards, StandaloneTasksStopped, WarmPoolReactivations, SpotInterruptionDrains, HandlerErrors,
-   *   DrainsWithoutMarker, ClusterNotFound, InstancesDraining, OldestDrainAge, DrainsHeldByProtection
+   *   DrainsWithoutMarker, ClusterNotFound, InstancesDraining, OldestDrainAge, DrainsHeldByProtection, DrainsRetained,
+   *   InstancesRetained, OldestRetainedDrainAge, RetainedDrainsOverdue
    */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
@@ -635,6 +668,40 @@ export class DrainingLifecycleHook extends Construct {
    */
   public metricOldestDrainAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(MetricName.OLDEST_DRAIN_AGE, { statistic: cloudwatch.Stats.MAXIMUM, unit: cloudwatch.Unit.SECONDS, ...props });
+  }
+
+  /**
+   * With `DrainTimeoutBehavior.retain()`: drains that reached `drainTimeout` and were completed with ABANDON into the
+   * group's retained state, their tasks still running. (They are not counted as `DrainTimeouts`, unless the group
+   * turned out to have no retention trigger, and the instance terminated.) @default - sum over 5 minutes
+   */
+  public metricDrainsRetained(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.DRAINS_RETAINED, props);
+  }
+
+  /**
+   * With `DrainTimeoutBehavior.retain()`: retained instances of the group whose drain goes on, as each sweep finds
+   * them (a gauge, sent every `sweepInterval`). They cost money while they wait. @default - maximum over 5 minutes
+   */
+  public metricInstancesRetained(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.INSTANCES_RETAINED, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+
+  /**
+   * With `DrainTimeoutBehavior.retain()`: seconds since the oldest retained drain of the group started, as each sweep
+   * finds it (0 when none). @default - maximum over 5 minutes
+   */
+  public metricOldestRetainedDrainAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.OLDEST_RETAINED_DRAIN_AGE, { statistic: cloudwatch.Stats.MAXIMUM, unit: cloudwatch.Unit.SECONDS, ...props });
+  }
+
+  /**
+   * With `DrainTimeoutBehavior.retain()`: retained instances that need a person, as each sweep finds them: drains
+   * older than `overdueAfter`, and instances retained in the warm pool (Auto Scaling documents no call that releases
+   * those). Alarm on it: it is how a retained instance never stays retained unnoticed. @default - maximum over 5 minutes
+   */
+  public metricRetainedDrainsOverdue(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.RETAINED_DRAINS_OVERDUE, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }
 
   /**

@@ -35,6 +35,8 @@ export enum ApiCallUse {
   STOP_STANDALONE_TASKS = 'STOP_STANDALONE_TASKS',
   /** Only with `TaskProtectionPolicy.WAIT`. */
   WAIT_FOR_TASK_PROTECTION = 'WAIT_FOR_TASK_PROTECTION',
+  /** Only with `DrainTimeoutBehavior.retain()`. */
+  RETAIN_INSTANCES = 'RETAIN_INSTANCES',
 }
 
 export interface HandlerApiCall {
@@ -106,6 +108,11 @@ export const HANDLER_API_CALLS: readonly HandlerApiCall[] = [
   {
     service: 'autoscaling', operation: 'DescribeScalingActivities', scope: ApiCallScope.UNSCOPED, use: ApiCallUse.ALWAYS,
     why: 'when ECS cannot store the drain marker (10 custom attributes already), the drain start is the termination activity start',
+  },
+  {
+    service: 'autoscaling', operation: 'TerminateInstanceInAutoScalingGroup', scope: ApiCallScope.AUTO_SCALING_GROUP,
+    use: ApiCallUse.RETAIN_INSTANCES,
+    why: 'terminate a retained instance once its drain has finished, without decrementing the desired capacity',
   },
 ];
 

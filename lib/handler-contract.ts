@@ -22,7 +22,15 @@ export const HandlerEnvironment = {
   SPOT_INTERRUPTION_DRAINING: 'SPOT_INTERRUPTION_DRAINING',
   WARM_POOL_REACTIVATION: 'WARM_POOL_REACTIVATION',
   METRICS_NAMESPACE: 'METRICS_NAMESPACE',
+  /** Set only with `DrainTimeoutBehavior.retain()`: seconds after its start a retained drain is overdue. */
+  RETAINED_DRAIN_OVERDUE_SECONDS: 'RETAINED_DRAIN_OVERDUE_SECONDS',
 } as const;
+
+/**
+ * The values of `DRAIN_TIMEOUT_RESULT`: the lifecycle action result sent at `drainTimeout`, or `RETAIN` for
+ * `DrainTimeoutBehavior.retain()` (ABANDON into the group's retained state, then a drain that goes on).
+ */
+export const DRAIN_TIMEOUT_RESULTS = ['CONTINUE', 'ABANDON', 'RETAIN'] as const;
 
 /** The metric names the handler emits; the construct's metric methods use the same names. */
 export enum MetricName {
@@ -50,11 +58,26 @@ export enum MetricName {
    * waits last.
    */
   DRAINS_HELD_BY_PROTECTION = 'DrainsHeldByProtection',
+  /**
+   * With `DrainTimeoutBehavior.retain()`: drains that reached drainTimeout and were completed with ABANDON into the
+   * group's retained state, their tasks still running.
+   */
+  DRAINS_RETAINED = 'DrainsRetained',
+  /** With `DrainTimeoutBehavior.retain()`, emitted by each sweep: the group's retained instances this hook drains. */
+  INSTANCES_RETAINED = 'InstancesRetained',
+  /** With `DrainTimeoutBehavior.retain()`, emitted by each sweep: seconds since the oldest of those drains started. */
+  OLDEST_RETAINED_DRAIN_AGE = 'OldestRetainedDrainAge',
+  /**
+   * With `DrainTimeoutBehavior.retain()`, emitted by each sweep: retained instances that need a person, because their
+   * drain is older than its `overdueAfter`, or because Auto Scaling documents no call that releases them.
+   */
+  RETAINED_DRAINS_OVERDUE = 'RetainedDrainsOverdue',
 }
 
 /** The unit of each metric: every metric is a count, except the durations. */
 export function metricUnit(name: MetricName): 'Count' | 'Seconds' {
-  return name === MetricName.DRAIN_DURATION || name === MetricName.OLDEST_DRAIN_AGE ? 'Seconds' : 'Count';
+  return name === MetricName.DRAIN_DURATION || name === MetricName.OLDEST_DRAIN_AGE || name === MetricName.OLDEST_RETAINED_DRAIN_AGE
+    ? 'Seconds' : 'Count';
 }
 
 /** The one dimension of every metric. */
