@@ -94,8 +94,7 @@ export class RetainedDrains {
     const instanceId = instance.ec2InstanceId;
     const log = core.logFor(instanceId, { containerInstanceArn: instance.arn });
     const now = core.nowSeconds();
-    const { instances } = await autoScaling.describeGroup();
-    const lifecycleState = instances.find((i) => i.instanceId === instanceId)?.lifecycleState;
+    const lifecycleState = await this.lifecycleStateOf(instanceId);
     switch (releaseAction(lifecycleState)) {
       case 'terminate':
         await autoScaling.terminateRetainedInstance(instanceId);
@@ -122,6 +121,15 @@ export class RetainedDrains {
         log.info('drained; the instance is not retained any more, nothing to do', { lifecycleState: lifecycleState ?? 'not in the group' });
         return { instanceId, outcome: 'action-gone' };
     }
+  }
+
+  /** The instance's Auto Scaling state: in the group, else in its warm pool (Warmed:*:Retained), else undefined. */
+  private async lifecycleStateOf(instanceId: string): Promise<string | undefined> {
+    const { autoScaling } = this.deps;
+    const group = await autoScaling.describeGroup();
+    const inGroup = group.instances.find((i) => i.instanceId === instanceId)?.lifecycleState;
+    if (inGroup !== undefined || !group.hasWarmPool) return inGroup;
+    return (await autoScaling.describeWarmPoolInstances()).find((i) => i.instanceId === instanceId)?.lifecycleState;
   }
 
   /**
