@@ -388,6 +388,10 @@ describe('public surface', () => {
     ['metricOldestDrainAge', 'OldestDrainAge', 'Maximum'],
     ['metricClusterNotFound', 'ClusterNotFound', 'Sum'],
     ['metricDrainsHeldByProtection', 'DrainsHeldByProtection', 'Sum'],
+    ['metricDrainsRetained', 'DrainsRetained', 'Sum'],
+    ['metricInstancesRetained', 'InstancesRetained', 'Maximum'],
+    ['metricOldestRetainedDrainAge', 'OldestRetainedDrainAge', 'Maximum'],
+    ['metricRetainedDrainsOverdue', 'RetainedDrainsOverdue', 'Maximum'],
   ] as const)('%s', (method, metricName, statistic) => {
     const metric = hook[method]();
     expect(metric.namespace).toBe('EcsDrainingLifecycleHook');
