@@ -613,7 +613,10 @@ export class DrainingLifecycleHook extends Construct {
     return this.metric(MetricName.DRAINS_COMPLETED, props);
   }
 
-  /** Drains that reached `drainTimeout` with tasks still running. @default - sum over 5 minutes */
+  /**
+   * Drains that reached `drainTimeout` with tasks still running, and let the instance go with them (with
+   * `DrainTimeoutBehavior.retain()`, those retained are `DrainsRetained` instead). @default - sum over 5 minutes
+   */
   public metricDrainTimeouts(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(MetricName.DRAIN_TIMEOUTS, props);
   }
