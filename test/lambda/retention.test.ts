@@ -122,6 +122,23 @@ describe('at drainTimeout', () => {
   });
 });
 
+test('with TaskProtectionPolicy.WAIT, a drain held by a protected task that reaches drainTimeout is set DRAINING and retained, the protected task running', async () => {
+  h = new Harness({ ...RETAIN, taskProtectionPolicy: 'WAIT' });
+  h.aws.retainOnAbandon = true;
+  const ci = h.aws.addInstance(I1);
+  const [task] = h.aws.addTasks(ci, 1);
+  h.aws.protect([task], new Date(T0), 24 * 60);
+  h.aws.terminate(I1);
+  await h.lifecycle();
+  expect(ci.status).toBe('ACTIVE');
+  h.advance(600);
+  expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'retained' }]);
+  expect(ci.status).toBe('DRAINING');
+  expect(h.aws.groupStates.get(I1)).toBe('Terminating:Retained');
+  expect(h.markerOf()?.phase).toBe(DrainPhase.RETAINED);
+  expect(task.lastStatus).toBe('RUNNING');
+});
+
 describe('a retained drain goes on', () => {
   test('a task event of a retained drain sends no lifecycle call; the last one terminates the instance through Auto Scaling, without decrementing', async () => {
     const ci = await drainTimedOut(RETAIN);
