@@ -36,8 +36,9 @@ export class RetainedDrains {
   /**
    * drainTimeout reached with tasks still running: record the phase RETAINED, then complete the lifecycle action with
    * ABANDON, so the group retains the instance and its tasks keep running. The marker goes first: an invocation that
-   * fails between the two leaves a marker the next check acts on again. A group without the retention trigger would
-   * terminate the instance on ABANDON: that is checked first (DescribeAutoScalingGroups), and reported as an ERROR.
+   * fails between the two leaves a marker the next check acts on again. A group without the retention trigger
+   * terminates the instance on ABANDON: its policy is read first (DescribeAutoScalingGroups), and a missing trigger is
+   * an ERROR and a DrainTimeout.
    */
   async retain(core: RetentionCore, drain: Drain, tasksNotStopped: number): Promise<InstanceReport> {
     const { autoScaling, ecs, metrics } = this.deps;
@@ -46,17 +47,19 @@ export class RetainedDrains {
     const log = core.logFor(instanceId, { containerInstanceArn: instance.arn });
     const now = core.nowSeconds();
     const group = await autoScaling.describeGroup();
+    // The phase goes first in either case: if the group does retain the instance although its answer showed no
+    // policy (an SDK in the Lambda runtime that predates InstanceLifecyclePolicy reads none), the drain goes on.
+    if (drain.recorded) {
+      await ecs.putMarker(instance.arn, encodeMarker({ ...marker, phase: DrainPhase.RETAINED, lastCheckedAt: now }));
+    }
     if (!group.retainsOnAbandon) {
       const result = await autoScaling.completeLifecycleAction(instanceId, 'ABANDON');
       if (result === 'gone') return { instanceId, outcome: 'action-gone' };
       metrics.count(MetricName.DRAIN_TIMEOUTS);
-      log.error('drain timed out, and the group has no instance lifecycle policy that retains instances on TerminateHookAbandon: '
-        + 'ABANDON terminates the instance with its tasks still running. Set the group\'s instanceLifecyclePolicy '
-        + '(retentionTriggers.terminateHookAbandon: RETAIN)', { drainSeconds: now - marker.drainStartedAt, tasksNotStopped });
+      log.error('drain timed out, and the group\'s DescribeAutoScalingGroups answer shows no instance lifecycle policy that retains '
+        + 'instances on TerminateHookAbandon: ABANDON terminates the instance with its tasks still running. Set the group\'s '
+        + 'instanceLifecyclePolicy (retentionTriggers.terminateHookAbandon: RETAIN)', { drainSeconds: now - marker.drainStartedAt, tasksNotStopped });
       return { instanceId, outcome: 'timed-out' };
-    }
-    if (drain.recorded) {
-      await ecs.putMarker(instance.arn, encodeMarker({ ...marker, phase: DrainPhase.RETAINED, lastCheckedAt: now }));
     }
     const result = await autoScaling.completeLifecycleAction(instanceId, 'ABANDON');
     if (result === 'gone') return { instanceId, outcome: 'action-gone' };

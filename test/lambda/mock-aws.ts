@@ -72,6 +72,8 @@ export class FakeAws {
    * (RetentionTriggers.TerminateHookAbandon: retain): ABANDON moves them to Terminating:Retained.
    */
   retainOnAbandon = false;
+  /** Whether DescribeAutoScalingGroups shows the policy (an SDK that predates InstanceLifecyclePolicy reads none). */
+  policyInAnswer = true;
   /** Whether TerminateInstanceInAutoScalingGroup of a retained instance runs the termination hooks again. */
   retainedTerminationRunsHooks = true;
   /** Every TerminateInstanceInAutoScalingGroup call: the instance and ShouldDecrementDesiredCapacity. */
@@ -302,7 +304,7 @@ export class FakeAws {
       AutoScalingGroups: [{
         AutoScalingGroupName: 'prod-capacity',
         Instances: [...this.groupStates].map(([InstanceId, LifecycleState]) => ({ InstanceId, LifecycleState })),
-        ...(this.retainOnAbandon ? { InstanceLifecyclePolicy: { RetentionTriggers: { TerminateHookAbandon: 'retain' } } } : {}),
+        ...(this.retainOnAbandon && this.policyInAnswer ? { InstanceLifecyclePolicy: { RetentionTriggers: { TerminateHookAbandon: 'retain' } } } : {}),
         ...(this.warmPoolStates.size > 0 ? { WarmPoolConfiguration: { MinSize: 0, PoolState: 'Stopped' }, WarmPoolSize: this.warmPoolStates.size } : {}),
       }],
     }));

@@ -115,10 +115,19 @@ describe('at drainTimeout', () => {
     await drainTimedOut(RETAIN, false);
     expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'timed-out' }]);
     expect(h.aws.completedWith(I1)).toBe('ABANDON');
-    expect(h.markerOf()?.phase).toBe(DrainPhase.DRAINING);
     expect(h.out.metricValues('DrainTimeouts')).toEqual([1]);
     expect(h.out.metricValues('DrainsRetained')).toEqual([]);
-    expect(h.logsAt('ERROR')).toEqual([expect.stringMatching(/the group has no instance lifecycle policy that retains instances on TerminateHookAbandon/)]);
+    expect(h.logsAt('ERROR')).toEqual([expect.stringMatching(/shows no instance lifecycle policy that retains instances on TerminateHookAbandon/)]);
+  });
+
+  test('an answer without the policy (a runtime SDK that predates it) while the group does retain: the marker says RETAINED, and the drain goes on', async () => {
+    const ci = await drainTimedOut(RETAIN);
+    h.aws.policyInAnswer = false;
+    expect(await h.sweep()).toEqual([{ instanceId: I1, outcome: 'timed-out' }]);
+    expect(h.aws.groupStates.get(I1)).toBe('Terminating:Retained');
+    expect(h.markerOf()?.phase).toBe(DrainPhase.RETAINED);
+    h.aws.stopAll(ci);
+    expect(await h.taskStopped(ci)).toEqual([{ instanceId: I1, outcome: 'released' }]);
   });
 });
 
