@@ -141,7 +141,8 @@ export class RetainedDrains {
    * (ECS refused it), reports them as gauges, and checks each one that is due. A retained instance whose drain marker
    * is still in the phase DRAINING was retained without this hook abandoning it (its lifecycle action expired with the
    * default result ABANDON, or another hook abandoned it): its marker is moved to the phase RETAINED, and its drain goes
-   * on. Retained instances with another hook's marker, or not DRAINING, are not this hook's.
+   * on. Retained instances with another hook's marker, or not DRAINING, are not this hook's: they are reported (an
+   * ERROR, and the RetainedDrainsOverdue gauge), never terminated.
    */
   async sweep(
     core: RetentionCore, members: readonly GroupInstance[], draining: ReadonlyMap<string, ContainerInstanceState>, run: RunEach,
@@ -149,21 +150,30 @@ export class RetainedDrains {
     const { config, ecs } = this.deps;
     const now = core.nowSeconds();
     const ours: Array<{ readonly drain: Drain; readonly lifecycleState: string; readonly adopted: boolean }> = [];
+    const others: GroupInstance[] = [];
     for (const member of members) {
       if (!isRetainedState(member.lifecycleState)) continue;
       const instance = draining.get(member.instanceId);
-      if (!instance) continue;
-      const marker = ownMarker(instance, core.owner);
+      const marker = instance ? ownMarker(instance, core.owner) : undefined;
+      if (!instance || (!marker && decodeMarker(instance.markerValue) !== undefined)) {
+        others.push(member);
+        continue;
+      }
       if (marker) {
         ours.push({ drain: { instance, marker: { ...marker, phase: DrainPhase.RETAINED }, recorded: true }, lifecycleState: member.lifecycleState,
           adopted: marker.phase !== DrainPhase.RETAINED });
-      } else if (decodeMarker(instance.markerValue) === undefined) {
+      } else {
         // No marker at all: ECS refused it (10 custom attributes). Checked at every sweep; its age is unknown.
         const unrecorded = newMarker(core.owner, now, DrainTrigger.UNKNOWN, DrainPhase.RETAINED);
         ours.push({ drain: { instance, marker: unrecorded, recorded: false }, lifecycleState: member.lifecycleState, adopted: false });
       }
     }
-    this.report(now, ours.map((o) => ({ drain: o.drain, lifecycleState: o.lifecycleState })));
+    this.report(now, ours.map((o) => ({ drain: o.drain, lifecycleState: o.lifecycleState })), others);
+    if (others.length > 0) {
+      this.deps.log.error('retained instances of the group that this hook does not drain (another termination hook abandoned them, '
+        + 'or their lifecycle action expired with the default result ABANDON before a drain started, or they run nothing to drain): '
+        + 'they stay retained, and billed, until someone terminates them', { instances: others });
+    }
 
     await run(ours.filter((o) => o.adopted), (o) => [o.drain.instance.ec2InstanceId], async ({ drain }) => {
       await ecs.putMarker(drain.instance.arn, encodeMarker(drain.marker));
@@ -185,11 +195,14 @@ export class RetainedDrains {
   }
 
   /**
-   * The retained drains as this sweep found them, as three gauges: how many there are, how old the oldest is (by its
-   * marker), and how many need a person (older than overdueAfter, or retained in the warm pool, which no documented
-   * call releases). Sent at every sweep that could read ECS, zeros included, so an alarm sees silence as a fault.
+   * The retained instances as this sweep found them, as three gauges: how many drains go on in the retained state,
+   * how old the oldest of them is (by its marker), and how many retained instances need a person: drains older than
+   * overdueAfter, instances retained in the warm pool (no documented call releases them), and the group's retained
+   * instances this hook does not drain (`others`: this hook never terminates them). Sent at every sweep that could
+   * read ECS, zeros included, so an alarm sees silence as a fault.
    */
-  private report(now: number, found: ReadonlyArray<{ readonly drain: Drain; readonly lifecycleState: string }>): void {
+  private report(now: number, found: ReadonlyArray<{ readonly drain: Drain; readonly lifecycleState: string }>,
+    others: readonly GroupInstance[]): void {
     const { metrics } = this.deps;
     const recorded = found.filter((f) => f.drain.recorded);
     const starts = recorded.map((f) => f.drain.marker.drainStartedAt);
@@ -197,6 +210,6 @@ export class RetainedDrains {
       || (f.drain.recorded && retainedDrainOverdue(now, f.drain.marker, this.retention)));
     metrics.count(MetricName.INSTANCES_RETAINED, found.length);
     metrics.seconds(MetricName.OLDEST_RETAINED_DRAIN_AGE, starts.length === 0 ? 0 : Math.max(0, now - Math.min(...starts)));
-    metrics.count(MetricName.RETAINED_DRAINS_OVERDUE, overdue.length);
+    metrics.count(MetricName.RETAINED_DRAINS_OVERDUE, overdue.length + others.length);
   }
 }

@@ -699,9 +699,11 @@ export class DrainingLifecycleHook extends Construct {
   }
 
   /**
-   * With `DrainTimeoutBehavior.retain()`: retained instances that need a person, as each sweep finds them: drains
-   * older than `overdueAfter`, and instances retained in the warm pool (Auto Scaling documents no call that releases
-   * those). Alarm on it: it is how a retained instance never stays retained unnoticed. @default - maximum over 5 minutes
+   * With `DrainTimeoutBehavior.retain()`: retained instances of the group that need a person, as each sweep finds
+   * them: drains older than `overdueAfter`, instances retained in the warm pool (Auto Scaling documents no call that
+   * releases those), and retained instances this hook does not drain (another hook abandoned them, or their action
+   * expired before a drain started), which it never terminates. Alarm on it: it is how a retained instance never stays
+   * retained unnoticed. @default - maximum over 5 minutes
    */
   public metricRetainedDrainsOverdue(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(MetricName.RETAINED_DRAINS_OVERDUE, { statistic: cloudwatch.Stats.MAXIMUM, ...props });

@@ -68,8 +68,9 @@ export enum MetricName {
   /** With `DrainTimeoutBehavior.retain()`, emitted by each sweep: seconds since the oldest of those drains started. */
   OLDEST_RETAINED_DRAIN_AGE = 'OldestRetainedDrainAge',
   /**
-   * With `DrainTimeoutBehavior.retain()`, emitted by each sweep: retained instances that need a person, because their
-   * drain is older than its `overdueAfter`, or because Auto Scaling documents no call that releases them.
+   * With `DrainTimeoutBehavior.retain()`, emitted by each sweep: retained instances of the group that need a person:
+   * drains older than `overdueAfter`, instances retained in the warm pool (Auto Scaling documents no call that
+   * releases them), and retained instances this hook does not drain.
    */
   RETAINED_DRAINS_OVERDUE = 'RetainedDrainsOverdue',
 }

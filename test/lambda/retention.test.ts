@@ -258,7 +258,7 @@ describe('the sweep and retained instances', () => {
     expect(await h.taskStopped(ci)).toEqual([{ instanceId: I1, outcome: 'released' }]);
   });
 
-  test('a retained instance with another hook\'s marker, or not DRAINING, is not this hook\'s', async () => {
+  test('a retained instance with another hook\'s marker, or not DRAINING, is not this hook\'s: reported, never terminated', async () => {
     const ci = retained();
     ci.attributes.set(DRAIN_MARKER_ATTRIBUTE, marker(T0S - 3600, T0S - 3600, '0123456789abcdef', T0S - 3600, DrainTrigger.LIFECYCLE_ACTION, DrainPhase.RETAINED));
     h.aws.stopAll(ci);
@@ -269,6 +269,10 @@ describe('the sweep and retained instances', () => {
     ci.status = 'ACTIVE';
     expect(await h.sweep()).toEqual([]);
     expect(h.aws.mutatingCalls()).toEqual([]);
+    // never terminated, but never unnoticed: they need a person
+    expect(h.out.metricValues('RetainedDrainsOverdue')).toEqual([1, 1]);
+    expect(h.logsAt('ERROR')).toEqual([expect.stringMatching(/^retained instances of the group that this hook does not drain/),
+      expect.stringMatching(/^retained instances of the group that this hook does not drain/)]);
   });
 
   test('a retained instance whose marker ECS refused (10 custom attributes) is checked at every sweep and terminated once drained', async () => {
