@@ -31,7 +31,12 @@ export function addRetentionTriggerCheck(hook: Construct, autoScalingGroup: auto
   });
 }
 
-/** Whether a resolved InstanceLifecyclePolicy (L1 casing, or CloudFormation's) retains on TerminateHookAbandon. */
+/**
+ * Whether a resolved InstanceLifecyclePolicy (the L1's keys, or CloudFormation's, as an IResolvable may give them)
+ * retains on TerminateHookAbandon. CloudFormation accepts `retain` and `terminate` only (lower case); the API
+ * Reference's prose also says Retain, so the value is compared without case. A raw property override
+ * (`addPropertyOverride`) is not seen.
+ */
 function retainsOnAbandon(policy: unknown): boolean {
   type Triggers = { terminateHookAbandon?: unknown; TerminateHookAbandon?: unknown };
   const p = policy as { retentionTriggers?: Triggers; RetentionTriggers?: Triggers } | undefined;

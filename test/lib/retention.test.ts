@@ -96,12 +96,12 @@ describe('the group\'s retention trigger, checked at synthesis', () => {
     expect(warningIds(createdGroup(RETAIN_POLICY, { drainTimeoutBehavior: DrainTimeoutBehavior.retain() }).stack)).toEqual([]);
   });
 
-  test('the policy as finally set is checked (an escape hatch after the construct), in either casing', () => {
+  test('the policy as finally set is checked: an escape hatch on the L1 after the construct', () => {
     const { stack, group } = createdGroup(undefined, { drainTimeoutBehavior: DrainTimeoutBehavior.retain() });
-    (group.node.defaultChild as autoscaling.CfnAutoScalingGroup).instanceLifecyclePolicy = { retentionTriggers: { terminateHookAbandon: 'Retain' } };
+    (group.node.defaultChild as autoscaling.CfnAutoScalingGroup).instanceLifecyclePolicy = { retentionTriggers: { terminateHookAbandon: 'retain' } };
     expect(warningIds(stack)).toEqual([]);
     Template.fromStack(stack).hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
-      InstanceLifecyclePolicy: { RetentionTriggers: { TerminateHookAbandon: 'Retain' } },
+      InstanceLifecyclePolicy: { RetentionTriggers: { TerminateHookAbandon: 'retain' } },
     });
   });
 
