@@ -35,7 +35,7 @@ const shared = {
  */
 const LOWEST_AWS_CDK_LIB = [
   '/test/aws-cdk-lib-range\\.test\\.ts$',
-  '/test/lib/(construct|coexistence|capacity-provider|validation|dead-letter-queue|nag)\\.test\\.ts$',
+  '/test/lib/(construct|coexistence|capacity-provider|validation|dead-letter-queue|nag|retention)\\.test\\.ts$',
   '/test/examples/example-stack\\.test\\.ts$',
 ];
 

@@ -199,6 +199,10 @@ export class Emulator {
       timeline.push(describeEvent(clock.now(), event));
       bus.publish(event);
     });
+    world.onRetention((r) => timeline.push({
+      at: r.at, kind: 'outcome', instanceId: r.instanceId,
+      text: `${r.instanceId} retained (${r.lifecycleState}): lifecycle action abandoned, ${r.tasksNotStopped} task(s) still running`,
+    }));
     world.onOutcome((o) => timeline.push({
       at: o.endedAt, kind: 'outcome', instanceId: o.instanceId,
       text: `${o.instanceId} ${o.destination === 'WarmPool' ? 'stopped into the warm pool' : 'terminated'}: lifecycle action ${o.how} (${o.result}), ${o.tasksNotStopped} task(s) cut off`,
@@ -280,7 +284,8 @@ export class Emulator {
   }
 
   mutatingCalls(): string[] {
-    const mutating = new Set(['UpdateContainerInstancesState', 'PutAttributes', 'DeleteAttributes', 'StopTask', 'CompleteLifecycleAction', 'RecordLifecycleActionHeartbeat']);
+    const mutating = new Set(['UpdateContainerInstancesState', 'PutAttributes', 'DeleteAttributes', 'StopTask', 'CompleteLifecycleAction',
+      'RecordLifecycleActionHeartbeat', 'TerminateInstanceInAutoScalingGroup']);
     return this.server.calls.filter((c) => mutating.has(c.operation)).map((c) => c.operation);
   }
 

@@ -10,7 +10,7 @@
 export { type DrainScenario, type DrainScenarioResult, Emulator, type EmulatorOptions, runDrainScenario, type HookProps, type SynthesizedDrainStack, type TimelineEntry, functionAssetDir, synthDrainStack } from './emulator';
 
 // The emulated AWS: world model, APIs on the wire, EventBridge, Lambda, time and faults.
-export { ACCOUNT, REGION, type AddInstanceOptions, type TerminationOutcome, World } from './world';
+export { ACCOUNT, REGION, type AddInstanceOptions, type RetentionRecord, type TerminationOutcome, World } from './world';
 export { AwsServer, type ApiCall, type WireExchange, summarize } from './aws-server';
 export { ApiError, AutoScalingApi, EcsApi, EventsApi, PUT_EVENTS_MAX_BYTES, PUT_EVENTS_MAX_ENTRIES, putEventsEntrySize } from './protocols';
 export { ASYNC_RETRY_DELAYS_MS, type AsyncInvokeConfig, type DeadLetter, type Delivery, EventBus, type Rule, type RuleMatch, parseRate } from './event-bus';

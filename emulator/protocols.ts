@@ -336,7 +336,8 @@ export class AutoScalingApi {
         const groups = names.length === 0 || names.includes(this.world.groupName) ? [{
           AutoScalingGroupName: this.world.groupName,
           AutoScalingGroupARN: `arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:8e2b1c4d-0000-4000-8000-000000000001:autoScalingGroupName/${this.world.groupName}`,
-          MinSize: 0, MaxSize: 1000, DesiredCapacity: inService.filter((m) => m.lifecycleState === 'InService').length,
+          MinSize: 0, MaxSize: 1000,
+          DesiredCapacity: this.world.desiredCapacity ?? inService.filter((m) => m.lifecycleState === 'InService').length,
           DefaultCooldown: 300, AvailabilityZones: ['eu-west-1a', 'eu-west-1b'], HealthCheckType: 'EC2', HealthCheckGracePeriod: 0,
           CreatedTime: new Date(this.world.clock.epochMs - 86_400_000).toISOString(), TerminationPolicies: ['Default'],
           ...(this.world.warmPoolConfigured ? {
@@ -344,6 +345,10 @@ export class AutoScalingApi {
             WarmPoolConfiguration: { MinSize: 0, PoolState: 'Stopped', InstanceReusePolicy: { ReuseOnScaleIn: true } },
             WarmPoolSize: [...this.world.group.values()].filter((m) => m.inWarmPool).length,
           } : {}),
+          // https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_InstanceLifecyclePolicy.html (values: retain | terminate)
+          ...(this.world.terminateHookAbandon
+            ? { InstanceLifecyclePolicy: { RetentionTriggers: { TerminateHookAbandon: this.world.terminateHookAbandon } } }
+            : {}),
           NewInstancesProtectedFromScaleIn: false, ServiceLinkedRoleARN: 'arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling',
           Instances: inService.map((m) => ({
             InstanceId: m.instanceId, InstanceType: 'm6g.large', AvailabilityZone: 'eu-west-1a', LifecycleState: m.lifecycleState,
@@ -368,6 +373,34 @@ export class AutoScalingApi {
             AutoScalingGroupARN: this.world.groupArn,
           })),
           ...(start + max < all.length ? { NextToken: Buffer.from(String(start + max)).toString('base64') } : {}),
+        };
+      }
+      case 'TerminateInstanceInAutoScalingGroup': {
+        // The single-instance form of the botocore model: InstanceId and ShouldDecrementDesiredCapacity, both required.
+        required('InstanceId', 'ShouldDecrementDesiredCapacity');
+        const id = params.get('InstanceId')!;
+        const decrement = params.get('ShouldDecrementDesiredCapacity');
+        if (decrement !== 'true' && decrement !== 'false') throw new ApiError('ValidationError', 'ShouldDecrementDesiredCapacity must be a boolean');
+        const member = this.world.group.get(id);
+        // Not documented: the error for an instance of no group. ValidationError, the error of every unknown resource here.
+        if (!member) throw new ApiError('ValidationError', `Instance Id not found - No managed instance found for instance ID: ${id}`);
+        // "This operation cannot be called on instances in a warm pool" (API Reference); its error is not documented.
+        if (member.inWarmPool) throw new ApiError('ValidationError', `The instance ${id} is in the warm pool: this operation cannot be called on instances in a warm pool`);
+        // An instance already terminating: not documented. ScalingActivityInProgress, which the operation declares ("The
+        // operation can't be performed because there are scaling activities in progress"), is the conservative answer.
+        if (member.lifecycleState !== 'InService' && member.lifecycleState !== 'Terminating:Retained') {
+          throw new ApiError('ScalingActivityInProgress', `Scaling activities are in progress for instance ${id} (${member.lifecycleState})`);
+        }
+        this.world.terminateInstance(id, decrement === 'true');
+        const a = this.world.activities[this.world.activities.length - 1];
+        return {
+          Activity: {
+            ActivityId: a.activityId, AutoScalingGroupName: this.world.groupName, Description: a.description,
+            Cause: `At ${new Date(a.startTime).toISOString().replace(/\.\d{3}Z$/, 'Z')} instance ${id} was taken out of service in response to a user request.`,
+            StartTime: new Date(a.startTime).toISOString(), StatusCode: a.statusCode === 'Successful' ? 'Successful' : 'InProgress',
+            Progress: a.statusCode === 'Successful' ? 100 : 0, Details: JSON.stringify({ 'Subnet ID': 'subnet-0123456789abcdef0', 'Availability Zone': 'eu-west-1a' }),
+            AutoScalingGroupARN: this.world.groupArn,
+          },
         };
       }
       case 'DescribeWarmPool': {

@@ -111,8 +111,33 @@ export interface ScalingActivity {
   readonly cause: string;
   readonly startTime: number;
   endTime?: number;
-  statusCode: 'MidLifecycleAction' | 'InProgress' | 'Successful';
+  statusCode: 'MidLifecycleAction' | 'InProgress' | 'Successful' | 'Cancelled';
 }
+
+/** An instance the group retained instead of terminating it, recorded the moment it entered its retained state. */
+export interface RetentionRecord {
+  readonly instanceId: string;
+  readonly at: number;
+  /** `Terminating:Retained`, `Warmed:Pending:Retained` or `Warmed:Terminating:Retained`. */
+  readonly lifecycleState: string;
+  /** Tasks on the instance that were not STOPPED when it was retained: they keep running. */
+  readonly tasksNotStopped: number;
+}
+
+/**
+ * The retained state an abandoned termination moves to, by where it waited (EC2 Auto Scaling User Guide, "Manage
+ * retained instances", https://docs.aws.amazon.com/autoscaling/ec2/userguide/manage-retained-instances.html:
+ * Terminating:Wait → Terminating:Proceed → Terminating:Retained; Warmed:Pending:Wait → … → Warmed:Pending:Retained;
+ * Warmed:Terminating:Wait → … → Warmed:Terminating:Retained). The emulator moves through Proceed at once.
+ */
+const RETAINED_STATE_OF: Readonly<Record<string, string>> = {
+  'Terminating:Wait': 'Terminating:Retained',
+  'Warmed:Pending:Wait': 'Warmed:Pending:Retained',
+  'Warmed:Terminating:Wait': 'Warmed:Terminating:Retained',
+};
+
+/** The retained states: the instance keeps running, outside the group's desired capacity. */
+export const isRetained = (lifecycleState: string) => lifecycleState.endsWith(':Retained');
 
 export interface AddInstanceOptions {
   readonly instanceId?: string;
@@ -179,11 +204,67 @@ export class World {
   private seq = 0;
   private sink: EventSink = () => undefined;
   private outcomeSink: (o: TerminationOutcome) => void = () => undefined;
+  private retentionSink: (r: RetentionRecord) => void = () => undefined;
+  /** Every instance the group retained, in order. */
+  readonly retentions: RetentionRecord[] = [];
+
+  /**
+   * The group's instance lifecycle policy: the retention trigger `TerminateHookAbandon` (`retain` or `terminate`;
+   * unset: no policy). "Retained instances don't count toward desired capacity and remain until you call
+   * TerminateInstanceInAutoScalingGroup" (API Reference, RetentionTriggers,
+   * https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_RetentionTriggers.html). The retention trigger applies
+   * when a termination lifecycle action is completed with ABANDON, or expires with the default result ABANDON (User
+   * Guide, "Configure instance retention", https://docs.aws.amazon.com/autoscaling/ec2/userguide/configure-instance-retention.html).
+   */
+  terminateHookAbandon?: 'retain' | 'terminate';
+  /**
+   * Whether TerminateInstanceInAutoScalingGroup of a retained instance runs the group's termination hooks again. AWS
+   * documents only that the call terminates it ("Manage retained instances", "Terminate retained instances"); whether
+   * the hooks run again is not documented. The conservative case, for a hook, is that they do: its new lifecycle
+   * action must be completed, or its default result (ABANDON) retains the instance again. Scenarios may set false.
+   */
+  retainedTerminationRunsHooks = true;
+  /**
+   * The group's desired capacity, once a scenario tracks it (trackDesiredCapacity): Auto Scaling then launches a
+   * replacement whenever fewer instances than that count toward it. Untracked, DescribeAutoScalingGroups reports the
+   * in-service count, as before.
+   */
+  desiredCapacity?: number;
+  /** Instances launched to replace ones that left the desired capacity (tracked capacity only). */
+  readonly replacements: string[] = [];
 
   constructor(readonly clock: VirtualClock) {}
 
   onEvent(sink: EventSink): void { this.sink = sink; }
   onOutcome(sink: (o: TerminationOutcome) => void): void { this.outcomeSink = sink; }
+  onRetention(sink: (r: RetentionRecord) => void): void { this.retentionSink = sink; }
+
+  /**
+   * Instances that count toward the desired capacity: in service or on the way there, not in the warm pool. An
+   * instance terminating or retained does not ("Retained instances do not count toward your Amazon EC2 Auto Scaling
+   * group's desired capacity. When an instance enters a retained state, Auto Scaling launches a replacement instance
+   * to maintain the desired capacity": User Guide, "Manage retained instances").
+   */
+  inCapacity(): GroupMember[] {
+    return [...this.group.values()].filter((m) => !m.inWarmPool && (m.lifecycleState === 'InService' || m.lifecycleState.startsWith('Pending')));
+  }
+
+  /** From now on, the group keeps `desired` instances (default: those in capacity now), replacing any that leave. */
+  trackDesiredCapacity(desired = this.inCapacity().length): void {
+    this.desiredCapacity = desired;
+    this.maintainCapacity();
+  }
+
+  /**
+   * Launches replacements up to the desired capacity: an ACTIVE container instance with no tasks, in service at once
+   * (launch hooks and the launch itself are not modelled; no event is sent for it).
+   */
+  private maintainCapacity(): void {
+    if (this.desiredCapacity === undefined) return;
+    for (let missing = this.desiredCapacity - this.inCapacity().length; missing > 0; missing--) {
+      this.replacements.push(this.addInstance({ status: 'ACTIVE' }));
+    }
+  }
 
   private id(width: number): string {
     this.seq += 1;
@@ -401,6 +482,37 @@ export class World {
     const member = this.group.get(instanceId);
     if (!member) throw new Error(`no instance ${instanceId} in the group`);
     if (member.inWarmPool && destination === 'WarmPool') throw new Error(`${instanceId} is in the warm pool already`);
+    // A scale-in lowers the desired capacity first; then the group picks the instance to remove.
+    if (this.desiredCapacity !== undefined && !member.inWarmPool) this.desiredCapacity -= 1;
+    this.beginTermination(member, destination);
+  }
+
+  /**
+   * TerminateInstanceInAutoScalingGroup: the instance terminates through the group's termination hooks; with
+   * `decrement`, the desired capacity drops by one, else the group replaces the instance once it has left ("If you do
+   * not specify the option to decrement the desired capacity, Amazon EC2 Auto Scaling launches instances to replace
+   * the ones that are terminated": API Reference, TerminateInstanceInAutoScalingGroup). A retained instance, which no
+   * longer counts toward the desired capacity, is terminated ("Manage retained instances": "terminate your retained
+   * instances by calling the TerminateInstanceInAutoScalingGroup API ... --no-should-decrement-desired-capacity"),
+   * through the hooks again when `retainedTerminationRunsHooks` (not documented: see there). AWS does not document a
+   * decrement for a retained instance; the emulator applies the parameter as documented for any instance. Which
+   * errors the call answers for an instance that cannot be terminated is checked in protocols.ts.
+   */
+  terminateInstance(instanceId: string, decrement: boolean): void {
+    const member = this.group.get(instanceId);
+    if (!member) throw new Error(`no instance ${instanceId} in the group`);
+    if (decrement && this.desiredCapacity !== undefined) this.desiredCapacity -= 1;
+    if (member.lifecycleState === 'Terminating:Retained' && !this.retainedTerminationRunsHooks) {
+      this.startActivity(member, `Terminating EC2 instance: ${instanceId}`, this.clock.now());
+      this.end(member, 'completed', 'CONTINUE');
+      return;
+    }
+    this.beginTermination(member, 'EC2');
+  }
+
+  /** The instance waits on every termination hook (see scaleIn), with a new scaling activity and new actions. */
+  private beginTermination(member: GroupMember, destination: 'EC2' | 'WarmPool'): void {
+    const instanceId = member.instanceId;
     member.destination = destination;
     if (destination === 'WarmPool') this.warmPoolConfigured = true;
     const now = this.clock.now();
@@ -475,11 +587,44 @@ export class World {
     return true;
   }
 
+  /**
+   * A termination hook finished. ABANDON "stops any remaining actions, such as other lifecycle hooks" (User Guide,
+   * "Add lifecycle hooks", default result); CONTINUE waits for the other hooks. With the retention trigger
+   * `TerminateHookAbandon: retain`, an ABANDON (explicit, or a default result on expiry) retains the instance instead.
+   */
   private finishIfDone(member: GroupMember, how: 'completed' | 'expired', result: string): void {
     if (member.actions.size > 0 && result !== 'ABANDON') return;
     for (const a of member.actions.values()) this.clock.cancel(a.timer);
     member.actions.clear();
+    const retainedState = RETAINED_STATE_OF[member.lifecycleState];
+    if (result === 'ABANDON' && this.terminateHookAbandon === 'retain' && retainedState) {
+      this.retain(member, retainedState);
+      return;
+    }
     this.end(member, how, result);
+  }
+
+  /**
+   * The instance moves to its retained state with whatever runs on it: nothing happens to its tasks or its container
+   * instance. Its termination activity ends as Cancelled ("Look for termination activities with StatusCode:
+   * Cancelled": "Manage retained instances", "Monitor retained instances"), and the group launches a replacement.
+   */
+  private retain(member: GroupMember, lifecycleState: string): void {
+    member.lifecycleState = lifecycleState;
+    const ci = this.containerInstanceOf(member.instanceId);
+    const record: RetentionRecord = {
+      instanceId: member.instanceId, at: this.clock.now(), lifecycleState,
+      tasksNotStopped: ci ? this.tasksOn(ci.arn).filter((t) => !hasStopped(t)).length : 0,
+    };
+    this.retentions.push(record);
+    this.retentionSink(record);
+    for (const a of this.activities) {
+      if (a.instanceId === member.instanceId && a.statusCode !== 'Successful' && a.statusCode !== 'Cancelled') {
+        a.statusCode = 'Cancelled';
+        a.endTime = this.clock.now();
+      }
+    }
+    this.maintainCapacity();
   }
 
   /** The instance leaves service: terminated, or stopped into the warm pool. Records what was cut off. */
@@ -493,7 +638,10 @@ export class World {
     this.outcomes.push(outcome);
     this.outcomeSink(outcome);
     for (const a of this.activities) {
-      if (a.instanceId === member.instanceId && a.statusCode !== 'Successful') { a.statusCode = 'Successful'; a.endTime = this.clock.now(); }
+      if (a.instanceId === member.instanceId && a.statusCode !== 'Successful' && a.statusCode !== 'Cancelled') {
+        a.statusCode = 'Successful';
+        a.endTime = this.clock.now();
+      }
     }
     for (const t of notStopped) {
       if (this.isProtected(t)) this.protectedStops.push({ taskArn: t.arn, at: this.clock.now(), stopCode: 'TerminationNotice' });
@@ -513,6 +661,7 @@ export class World {
       ci.version += 1;
       this.emitContainerInstanceChange(ci);
     }
+    this.maintainCapacity();
   }
 
   /** A warm-pool instance goes back into service ("EC2 Instance Launch Successful", Origin WarmPool). */

@@ -12,6 +12,7 @@ import {
   DescribeWarmPoolCommand,
   type Instance,
   RecordLifecycleActionHeartbeatCommand,
+  TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
   type ContainerInstance,
@@ -57,6 +58,7 @@ export const COMMAND_ACTIONS: ReadonlyMap<CommandClass, string> = new Map<Comman
   [DescribeWarmPoolCommand, 'autoscaling:DescribeWarmPool'],
   [DescribeScalingActivitiesCommand, 'autoscaling:DescribeScalingActivities'],
   [PutEventsCommand, 'events:PutEvents'],
+  [TerminateInstanceInAutoScalingGroupCommand, 'autoscaling:TerminateInstanceInAutoScalingGroup'],
 ]);
 
 const ALLOWED = new Set(HANDLER_API_CALLS.map(iamActionOf));
@@ -317,7 +319,18 @@ export class SdkAutoScalingGateway implements AutoScalingGateway {
   async describeGroup(): Promise<GroupDescription> {
     const res = await call(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [this.autoScalingGroupName] }), (c) => this.client.send(c));
     const group = (res.AutoScalingGroups ?? []).find((g) => g.AutoScalingGroupName === this.autoScalingGroupName);
-    return { instances: toGroupInstances(group?.Instances), hasWarmPool: group?.WarmPoolConfiguration !== undefined };
+    return {
+      instances: toGroupInstances(group?.Instances),
+      hasWarmPool: group?.WarmPoolConfiguration !== undefined,
+      // RetentionAction: retain | terminate (Auto Scaling API Reference, RetentionTriggers); some pages spell it Retain.
+      retainsOnAbandon: group?.InstanceLifecyclePolicy?.RetentionTriggers?.TerminateHookAbandon?.toLowerCase() === 'retain',
+    };
+  }
+
+  async terminateRetainedInstance(instanceId: string): Promise<void> {
+    // The single-instance form (InstanceId alone): the group is the instance's own, which the role's statement scopes.
+    await call(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: instanceId, ShouldDecrementDesiredCapacity: false }),
+      (c) => this.client.send(c));
   }
 
   async describeWarmPoolInstances(): Promise<GroupInstance[]> {

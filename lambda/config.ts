@@ -3,14 +3,23 @@
  * lib/handler-contract.ts, which the construct uses too).
  */
 import {
-  HandlerEnvironment as E, MAX_HEARTBEAT_TIMEOUT_SECONDS, MAX_LIFECYCLE_ACTION_SECONDS, MIN_HEARTBEAT_TIMEOUT_SECONDS,
-  MIN_SWEEP_INTERVAL_SECONDS,
+  DRAIN_TIMEOUT_RESULTS, HandlerEnvironment as E, MAX_HEARTBEAT_TIMEOUT_SECONDS, MAX_LIFECYCLE_ACTION_SECONDS,
+  MIN_HEARTBEAT_TIMEOUT_SECONDS, MIN_SWEEP_INTERVAL_SECONDS,
 } from '../lib/handler-contract';
 
 export type LifecycleResult = 'CONTINUE' | 'ABANDON';
 export type StandalonePolicy = 'WAIT' | 'STOP' | 'IGNORE';
 /** lib/task-protection-policy.ts: IGNORE sets DRAINING at once; WAIT leaves the instance ACTIVE while a task is protected. */
 export type ProtectionPolicy = 'IGNORE' | 'WAIT';
+
+/** With `DrainTimeoutBehavior.retain()`: drains that reach drainTimeout go on in the group's retained state. */
+export interface RetentionConfig {
+  /** Seconds after its start a retained drain is overdue: reported at every check until it ends. */
+  readonly overdueAfterSeconds: number;
+}
+
+/** The longest `overdueAfter` the handler accepts: a year. */
+const MAX_OVERDUE_SECONDS = 366 * 86400;
 
 export interface DrainConfig {
   readonly clusterName: string;
@@ -20,7 +29,10 @@ export interface DrainConfig {
   readonly drainTimeoutSeconds: number;
   readonly heartbeatTimeoutSeconds: number;
   readonly sweepIntervalSeconds: number;
+  /** The result sent at drainTimeout (ABANDON with retention). */
   readonly drainTimeoutResult: LifecycleResult;
+  /** Set with `DrainTimeoutBehavior.retain()`: the instance is retained at drainTimeout, and its drain goes on. */
+  readonly retention?: RetentionConfig;
   readonly standaloneTaskPolicy: StandalonePolicy;
   readonly standaloneTaskGracePeriodSeconds: number;
   readonly taskProtectionPolicy: ProtectionPolicy;
@@ -71,6 +83,7 @@ function flag(env: Env, name: string): boolean {
 
 export function loadConfig(env: Env): DrainConfig {
   const heartbeatTimeoutSeconds = seconds(env, E.HEARTBEAT_TIMEOUT_SECONDS, MIN_HEARTBEAT_TIMEOUT_SECONDS, MAX_HEARTBEAT_TIMEOUT_SECONDS);
+  const drainTimeoutResult = oneOf(env, E.DRAIN_TIMEOUT_RESULT, DRAIN_TIMEOUT_RESULTS);
   const config: DrainConfig = {
     clusterName: required(env, E.CLUSTER_NAME),
     clusterArn: required(env, E.CLUSTER_ARN),
@@ -79,7 +92,10 @@ export function loadConfig(env: Env): DrainConfig {
     drainTimeoutSeconds: seconds(env, E.DRAIN_TIMEOUT_SECONDS, 0, MAX_LIFECYCLE_ACTION_SECONDS),
     heartbeatTimeoutSeconds,
     sweepIntervalSeconds: seconds(env, E.SWEEP_INTERVAL_SECONDS, MIN_SWEEP_INTERVAL_SECONDS, 86400),
-    drainTimeoutResult: oneOf(env, E.DRAIN_TIMEOUT_RESULT, ['CONTINUE', 'ABANDON'] as const),
+    drainTimeoutResult: drainTimeoutResult === 'RETAIN' ? 'ABANDON' : drainTimeoutResult,
+    ...(drainTimeoutResult === 'RETAIN'
+      ? { retention: { overdueAfterSeconds: seconds(env, E.RETAINED_DRAIN_OVERDUE_SECONDS, 60, MAX_OVERDUE_SECONDS) } }
+      : {}),
     standaloneTaskPolicy: oneOf(env, E.STANDALONE_TASK_POLICY, ['WAIT', 'STOP', 'IGNORE'] as const),
     standaloneTaskGracePeriodSeconds: seconds(env, E.STANDALONE_TASK_GRACE_PERIOD_SECONDS, 0, MAX_LIFECYCLE_ACTION_SECONDS),
     taskProtectionPolicy: oneOf(env, E.TASK_PROTECTION_POLICY, ['IGNORE', 'WAIT'] as const),

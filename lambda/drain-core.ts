@@ -16,8 +16,9 @@ import {
   standaloneGraceOver,
 } from './decisions';
 import { type DrainEventPublisher, DrainEventType, drainEvent, logBlockingTasks, triggerName } from './drain-events';
-import { type DrainMarker, DrainTrigger, encodeMarker, newMarker, ownerId } from './drain-marker';
+import { type DrainMarker, DrainPhase, DrainTrigger, encodeMarker, newMarker, ownerId } from './drain-marker';
 import type { AutoScalingGateway, Clock, ClusterNotFoundError, EcsGateway, StatusFailure } from './ports';
+import { RetainedDrains } from './retention';
 import { ProtectionHold } from './task-protection';
 import { type Logger, MetricName, type Metrics } from './telemetry';
 import { INLINE, type WorkScope } from './work-scope';
@@ -31,6 +32,8 @@ export type InstanceOutcome =
   | 'action-gone' // no lifecycle action pending any more (completed by an earlier or concurrent invocation, or expired)
   | 'reactivated' // returned from the warm pool and set ACTIVE again
   | 'drain-started-early' // Spot interruption warning: set DRAINING before the lifecycle action
+  | 'retained' // drainTimeout reached: completed with ABANDON into the group's retained state; the drain goes on
+  | 'released' // a retained instance drained: terminated through Auto Scaling
   | 'skipped'; // not ours or nothing to do
 
 export interface InstanceReport {
@@ -72,9 +75,13 @@ export class DrainCore {
   /** TaskProtectionPolicy.WAIT: drains that are not set DRAINING while a task on the instance is protected. */
   private readonly protection: ProtectionHold;
 
+  /** With `DrainTimeoutBehavior.retain()`: the drains that go on in the group's retained state (retention.ts). */
+  readonly retention?: RetainedDrains;
+
   constructor(private readonly deps: DrainerDeps) {
     this.owner = ownerId(deps.config.autoScalingGroupName, deps.config.lifecycleHookName);
     this.protection = new ProtectionHold(this, deps);
+    if (deps.config.retention) this.retention = new RetainedDrains(deps, deps.config.retention);
   }
 
   nowSeconds(): number {
@@ -329,6 +336,15 @@ export class DrainCore {
           stillStopping: assessment.stillStopping.map((t) => ({ taskArn: t.arn, lastStatus: t.lastStatus })),
         });
       }
+      if (assessment.drained && this.retention && marker.phase === DrainPhase.RETAINED) {
+        const released = await this.retention.releaseDrained(this, drain);
+        // One Drain Completed per drain: when the instance is let go (a new action after that, if the termination runs
+        // the hooks again, is the same drain).
+        if (released.outcome === 'released') {
+          await this.publish(DrainEventType.COMPLETED, drain, { blockingTaskCount: 0, blockingTasks: [] });
+        }
+        return released;
+      }
       if (assessment.drained) {
         const result = await autoScaling.completeLifecycleAction(instanceId, 'CONTINUE');
         if (result === 'gone') {
@@ -351,6 +367,18 @@ export class DrainCore {
       log.info('stopped standalone tasks after the grace period', { taskArns: standaloneRunning.map((t) => t.arn) });
     }
 
+    // A retained drain has no lifecycle action to time out or keep alive (a new one, if its termination runs the
+    // hooks again, ends with the hook's default result ABANDON: retained again).
+    if (this.retention && marker.phase === DrainPhase.RETAINED) return this.retention.keepWaiting(this, drain, blocking);
+    if (drainTimedOut(now, marker, config) && this.retention) {
+      const retained = await this.retention.retain(this, drain, blocking);
+      if (retained.outcome === 'retained' || retained.outcome === 'timed-out') {
+        await this.publish(retained.outcome === 'retained' ? DrainEventType.RETAINED : DrainEventType.TIMED_OUT, drain, {
+          blockingTaskCount: blockers?.length ?? blocking, blockingTasks: blockers, lifecycleActionResult: 'ABANDON',
+        });
+      }
+      return retained;
+    }
     if (drainTimedOut(now, marker, config)) {
       // The action first (it is what the timeout is for); the tasks still running are named after it, best effort.
       const result = await autoScaling.completeLifecycleAction(instanceId, config.drainTimeoutResult);

@@ -104,11 +104,22 @@ export interface GroupDescription {
   readonly instances: readonly GroupInstance[];
   /** Whether the group has a warm pool (WarmPoolConfiguration present). */
   readonly hasWarmPool: boolean;
+  /**
+   * Whether the group's instance lifecycle policy retains an instance whose termination lifecycle action is abandoned
+   * (`InstanceLifecyclePolicy.RetentionTriggers.TerminateHookAbandon` is `retain`).
+   */
+  readonly retainsOnAbandon: boolean;
 }
 
 export interface AutoScalingGateway {
   completeLifecycleAction(instanceId: string, result: LifecycleResult): Promise<LifecycleCallResult>;
   recordHeartbeat(instanceId: string): Promise<LifecycleCallResult>;
+  /**
+   * TerminateInstanceInAutoScalingGroup without decrementing the desired capacity: how AWS says to terminate a
+   * retained instance (EC2 Auto Scaling User Guide, "Manage retained instances"). Retained instances do not count
+   * toward the desired capacity, so the group has replaced the instance already.
+   */
+  terminateRetainedInstance(instanceId: string): Promise<void>;
   describeGroup(): Promise<GroupDescription>;
   describeWarmPoolInstances(): Promise<GroupInstance[]>;
   /**

@@ -18,6 +18,7 @@ import {
 import type { Drain, DrainCore, DrainerDeps, InstanceOutcome, InstanceReport } from './drain-core';
 import { DrainTrigger, encodeMarker } from './drain-marker';
 import { ClusterNotFoundError, type GroupInstance, UPDATE_STATE_BATCH, chunk } from './ports';
+import { isRetainedState } from './retention-decisions';
 import { MetricName } from './telemetry';
 import { BoundedRunner } from './work-scope';
 
@@ -79,9 +80,10 @@ export class Sweep {
     const waiting = [...new Set(members.filter((i) => DRAIN_WAIT_STATES.has(i.lifecycleState)).map((i) => i.instanceId))];
     const warmTerminating = members.filter((i) => i.lifecycleState === WARM_POOL_TERMINATING_STATE);
     const reconciling = group.hasWarmPool && config.warmPoolReactivation;
+    const retained = this.core.retention ? members.filter((i) => isRetainedState(i.lifecycleState)) : [];
 
     let draining: Map<string, ContainerInstanceState> | undefined;
-    if (waiting.length > 0 || reconciling) {
+    if (waiting.length > 0 || reconciling || retained.length > 0) {
       try {
         draining = new Map((await ecs.listDrainingContainerInstances()).map((ci) => [ci.ec2InstanceId, ci]));
       } catch (error) {
@@ -107,11 +109,18 @@ export class Sweep {
     else if (draining) this.reportDrains(waiting.map((id) => draining.get(id)).filter((ci): ci is ContainerInstanceState => ci !== undefined));
     if (draining && waiting.length > 0) await this.sweepWaiting(waiting, draining, runner, run);
 
+    // Drains that go on in the group's retained state (DrainTimeoutBehavior.retain()).
+    if (this.core.retention && (draining || retained.length === 0)) {
+      await this.core.retention.sweep(this.core, retained, draining ?? new Map(), run);
+    }
+
     // Instances leaving from the warm pool have nothing to drain.
     await run(warmTerminating, (w) => [w.instanceId],
       async (w) => [await this.core.completeUnmanaged(w.instanceId, 'the instance terminates from the warm pool')]);
 
     if (draining && reconciling) {
+      // Only instances Auto Scaling shows in service: a retained instance (Terminating:Retained, Warmed:*:Retained) is
+      // not, so its drain goes on, DRAINING.
       const inService = new Set(group.instances.filter((i) => isInServiceState(i.lifecycleState)).map((i) => i.instanceId));
       const returned = [...draining.values()].filter((ci) => inService.has(ci.ec2InstanceId));
       await run(returned, (ci) => [ci.ec2InstanceId], async (ci) => {

@@ -16,12 +16,14 @@ export function drainHandlerStatements(options: {
   readonly stopsStandaloneTasks: boolean;
   readonly waitsForTaskProtection: boolean;
   readonly publishesDrainEvents: boolean;
+  readonly retainsInstances: boolean;
 }): { statements: iam.PolicyStatement[]; wildcards: WildcardResource[] } {
   const { cluster, autoScalingGroup } = options;
   const calls = HANDLER_API_CALLS.filter((c) => c.use === ApiCallUse.ALWAYS
     || (c.use === ApiCallUse.STOP_STANDALONE_TASKS && options.stopsStandaloneTasks)
     || (c.use === ApiCallUse.WAIT_FOR_TASK_PROTECTION && options.waitsForTaskProtection)
-    || (c.use === ApiCallUse.PUBLISH_DRAIN_EVENTS && options.publishesDrainEvents));
+    || (c.use === ApiCallUse.PUBLISH_DRAIN_EVENTS && options.publishesDrainEvents)
+    || (c.use === ApiCallUse.RETAIN_INSTANCES && options.retainsInstances));
   const actions = (scope: ApiCallScope) => calls.filter((c: HandlerApiCall) => c.scope === scope).map(iamActionOf);
   const stack = Stack.of(cluster);
   const inCluster = (resource: string) => stack.formatArn({
@@ -52,7 +54,8 @@ export function drainHandlerStatements(options: {
   // Read (with StandaloneTaskPolicy.STOP, stop; with TaskProtectionPolicy.WAIT, read the protection of) this
   // cluster's tasks only.
   add(ApiCallScope.TASK, { resources: [inCluster('task')], conditions: onlyThisCluster }, NAG_REASONS.tasks);
-  // Complete and keep alive lifecycle actions of this group only.
+  // Complete and keep alive lifecycle actions of this group only (and, with DrainTimeoutBehavior.retain(), terminate
+  // its retained instances once drained: TerminateInstanceInAutoScalingGroup is authorized on the instance's group).
   add(ApiCallScope.AUTO_SCALING_GROUP, { resources: [autoScalingGroup.autoScalingGroupArn] }, NAG_REASONS.autoScalingGroup);
   // Describe calls support no resource-level permissions: '*' is the only resource IAM accepts for them.
   add(ApiCallScope.UNSCOPED, { resources: ['*'] }, NAG_REASONS.describeOnly);

@@ -17,14 +17,17 @@ import { allowDeadLetterQueueWriters } from './dead-letter-queue';
 import { defaultHeartbeatTimeout } from './default-heartbeat-timeout';
 import { DrainHandlerFunction } from './drain-handler-function';
 import { drainHandlerStatements, vpcAccessStatement } from './drain-handler-policy';
+import { DrainTimeoutBehavior } from './drain-timeout-behavior';
 import {
   DRAIN_EVENT_SOURCE, DrainEventType, DrainLogMessage, HandlerEnvironment as E, METRIC_DIMENSION, MetricName,
 } from './handler-contract';
 import { acknowledgeNagFindings, type WildcardResource } from './nag-acknowledgements';
+import { addRetentionTriggerCheck } from './retention-check';
 import { StandaloneTaskPolicy } from './standalone-task-policy';
 import { TaskProtectionPolicy } from './task-protection-policy';
 import {
   DrainingLifecycleHookValidationError, type ResolvedTimes, validateEnvironment, validateProps, warnIfDrainTimeoutBelowSweepInterval,
+  warnIfDrainTimeoutResultSet,
   warnIfLogLevelDropsMetrics,
 } from './validation';
 
@@ -48,7 +51,8 @@ export interface OnDrainEventOptions extends events.OnEventOptions {
 export interface DrainingLifecycleHookOptions {
   /**
    * The longest a drain may wait for the instance's tasks to stop. When it runs out, the lifecycle action is completed
-   * with `drainTimeoutResult` and the instance terminates with whatever still runs on it.
+   * as `drainTimeoutBehavior` says: by default the instance terminates with whatever still runs on it; with
+   * `DrainTimeoutBehavior.retain()` it is retained, and its drain goes on past this timeout.
    *
    * `drainTimeout` + 2 × `sweepInterval` + 2 minutes must be at most 48 hours and at most 100 × `heartbeatTimeout`
    * (Auto Scaling ends a lifecycle action after either). The handler starts the drain clock when it first handles the
@@ -91,9 +95,26 @@ export interface DrainingLifecycleHookOptions {
    * result if the lifecycle action ever expires. For a terminating instance both let it terminate; `ABANDON` also
    * skips any other termination hooks of the group.
    *
+   * Only one of `drainTimeoutResult` and `drainTimeoutBehavior` may be set.
+   *
    * @default autoscaling.DefaultResult.CONTINUE
+   * @deprecated Use `drainTimeoutBehavior` (`DrainTimeoutBehavior.CONTINUE` or `DrainTimeoutBehavior.ABANDON`), which
+   *   also offers `DrainTimeoutBehavior.retain()`. Setting it draws the warning
+   *   `DrainingLifecycleHookWarnings.DRAIN_TIMEOUT_RESULT_DEPRECATED`.
    */
   readonly drainTimeoutResult?: autoscaling.DefaultResult;
+
+  /**
+   * What happens when a drain reaches `drainTimeout` with tasks still running: the instance terminates (`CONTINUE`,
+   * `ABANDON`, each the lifecycle action result sent, and the hook's default result), or it is retained by the group
+   * with its tasks and terminated once they have all stopped (`DrainTimeoutBehavior.retain()`, which needs the group's
+   * instance lifecycle policy to retain instances on `TerminateHookAbandon`).
+   *
+   * Only one of `drainTimeoutResult` and `drainTimeoutBehavior` may be set.
+   *
+   * @default DrainTimeoutBehavior.CONTINUE, or the behaviour of `drainTimeoutResult` when that is set
+   */
+  readonly drainTimeoutBehavior?: DrainTimeoutBehavior;
 
   /**
    * The name of the lifecycle hook.
@@ -286,8 +307,8 @@ const DEFAULT_METRICS_NAMESPACE = 'EcsDrainingLifecycleHook';
 
 /** The props with every default filled in. */
 interface Settings extends ResolvedTimes {
-  readonly drainTimeoutResult: autoscaling.DefaultResult;
   readonly taskProtectionPolicy: TaskProtectionPolicy;
+  readonly drainTimeoutBehavior: DrainTimeoutBehavior;
   readonly drainOnSpotInterruption: boolean;
   readonly reactivateWarmPoolInstances: boolean;
   readonly logRetention: logs.RetentionDays;
@@ -303,7 +324,7 @@ function withDefaults(props: DrainingLifecycleHookProps): Settings {
     drainTimeout,
     heartbeatTimeout: props.heartbeatTimeout ?? defaultHeartbeatTimeout(drainTimeout, sweepInterval),
     sweepInterval,
-    drainTimeoutResult: props.drainTimeoutResult ?? autoscaling.DefaultResult.CONTINUE,
+    drainTimeoutBehavior: props.drainTimeoutBehavior ?? behaviorOfResult(props.drainTimeoutResult ?? autoscaling.DefaultResult.CONTINUE),
     standaloneTaskPolicy: props.standaloneTaskPolicy ?? StandaloneTaskPolicy.WAIT,
     standaloneTaskGracePeriod: props.standaloneTaskGracePeriod ?? Duration.minutes(5),
     taskProtectionPolicy: props.taskProtectionPolicy ?? TaskProtectionPolicy.IGNORE,
@@ -313,6 +334,11 @@ function withDefaults(props: DrainingLifecycleHookProps): Settings {
     metricsNamespace: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
     publishDrainEvents: props.publishDrainEvents ?? true,
   };
+}
+
+/** The behaviour of the deprecated `drainTimeoutResult`. */
+function behaviorOfResult(result: autoscaling.DefaultResult): DrainTimeoutBehavior {
+  return result === autoscaling.DefaultResult.ABANDON ? DrainTimeoutBehavior.ABANDON : DrainTimeoutBehavior.CONTINUE;
 }
 
 /**
@@ -377,6 +403,8 @@ export class DrainingLifecycleHook extends Construct {
     validateProps(this, props, settings, settings.metricsNamespace);
     warnIfDrainTimeoutBelowSweepInterval(this, settings.drainTimeout, settings.sweepInterval);
     warnIfLogLevelDropsMetrics(this, props.logLevel);
+    warnIfDrainTimeoutResultSet(this, props.drainTimeoutResult);
+    if (settings.drainTimeoutBehavior.retainsInstances) addRetentionTriggerCheck(this, props.autoScalingGroup);
 
     const hook = this.createHook(props, settings);
     this.lifecycleHook = hook;
@@ -405,7 +433,7 @@ export class DrainingLifecycleHook extends Construct {
       autoScalingGroup: props.autoScalingGroup,
       lifecycleTransition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
       heartbeatTimeout: settings.heartbeatTimeout,
-      defaultResult: settings.drainTimeoutResult,
+      defaultResult: settings.drainTimeoutBehavior.result,
       lifecycleHookName: props.lifecycleHookName,
       // No notification target: Auto Scaling sends lifecycle events to EventBridge by itself.
     });
@@ -447,6 +475,7 @@ export class DrainingLifecycleHook extends Construct {
       stopsStandaloneTasks: settings.standaloneTaskPolicy === StandaloneTaskPolicy.STOP,
       waitsForTaskProtection: settings.taskProtectionPolicy === TaskProtectionPolicy.WAIT,
       publishesDrainEvents: settings.publishDrainEvents,
+      retainsInstances: settings.drainTimeoutBehavior.retainsInstances,
     });
     for (const statement of permissions.statements) role.addToPrincipalPolicy(statement);
     if (!props.vpc) return permissions.wildcards;
@@ -492,7 +521,10 @@ export class DrainingLifecycleHook extends Construct {
       [E.DRAIN_TIMEOUT_SECONDS]: String(settings.drainTimeout.toSeconds()),
       [E.HEARTBEAT_TIMEOUT_SECONDS]: String(settings.heartbeatTimeout.toSeconds()),
       [E.SWEEP_INTERVAL_SECONDS]: String(settings.sweepInterval.toSeconds()),
-      [E.DRAIN_TIMEOUT_RESULT]: settings.drainTimeoutResult,
+      [E.DRAIN_TIMEOUT_RESULT]: settings.drainTimeoutBehavior.name,
+      ...(settings.drainTimeoutBehavior.overdueAfter
+        ? { [E.RETAINED_DRAIN_OVERDUE_SECONDS]: String(settings.drainTimeoutBehavior.overdueAfter.toSeconds()) }
+        : {}),
       [E.STANDALONE_TASK_POLICY]: settings.standaloneTaskPolicy,
       [E.STANDALONE_TASK_GRACE_PERIOD_SECONDS]: String(settings.standaloneTaskGracePeriod.toSeconds()),
       [E.TASK_PROTECTION_POLICY]: settings.taskProtectionPolicy,
@@ -667,7 +699,8 @@ export class DrainingLifecycleHook extends Construct {
    *
    * @param metricName one of DrainsStarted, DrainsCompleted, DrainTimeouts, DrainDuration, InstancesNotRegistered,
    *   PrematureCompletionGuards, StandaloneTasksStopped, WarmPoolReactivations, SpotInterruptionDrains, HandlerErrors,
-   *   DrainsWithoutMarker, ClusterNotFound, InstancesDraining, OldestDrainAge, DrainsHeldByProtection, DrainEventsNotPublished
+   *   DrainsWithoutMarker, ClusterNotFound, InstancesDraining, OldestDrainAge, DrainsHeldByProtection, DrainEventsNotPublished,
+   *   DrainsRetained, InstancesRetained, OldestRetainedDrainAge, RetainedDrainsOverdue
    */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
@@ -689,7 +722,10 @@ export class DrainingLifecycleHook extends Construct {
     return this.metric(MetricName.DRAINS_COMPLETED, props);
   }
 
-  /** Drains that reached `drainTimeout` with tasks still running. @default - sum over 5 minutes */
+  /**
+   * Drains that reached `drainTimeout` with tasks still running, and let the instance go with them (with
+   * `DrainTimeoutBehavior.retain()`, those retained are `DrainsRetained` instead). @default - sum over 5 minutes
+   */
   public metricDrainTimeouts(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(MetricName.DRAIN_TIMEOUTS, props);
   }
@@ -744,6 +780,42 @@ export class DrainingLifecycleHook extends Construct {
    */
   public metricOldestDrainAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(MetricName.OLDEST_DRAIN_AGE, { statistic: cloudwatch.Stats.MAXIMUM, unit: cloudwatch.Unit.SECONDS, ...props });
+  }
+
+  /**
+   * With `DrainTimeoutBehavior.retain()`: drains that reached `drainTimeout` and were completed with ABANDON into the
+   * group's retained state, their tasks still running. (They are not counted as `DrainTimeouts`, unless the group
+   * turned out to have no retention trigger, and the instance terminated.) @default - sum over 5 minutes
+   */
+  public metricDrainsRetained(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.DRAINS_RETAINED, props);
+  }
+
+  /**
+   * With `DrainTimeoutBehavior.retain()`: retained instances of the group whose drain goes on, as each sweep finds
+   * them (a gauge, sent every `sweepInterval`). They cost money while they wait. @default - maximum over 5 minutes
+   */
+  public metricInstancesRetained(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.INSTANCES_RETAINED, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+
+  /**
+   * With `DrainTimeoutBehavior.retain()`: seconds since the oldest retained drain of the group started, as each sweep
+   * finds it (0 when none). @default - maximum over 5 minutes
+   */
+  public metricOldestRetainedDrainAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.OLDEST_RETAINED_DRAIN_AGE, { statistic: cloudwatch.Stats.MAXIMUM, unit: cloudwatch.Unit.SECONDS, ...props });
+  }
+
+  /**
+   * With `DrainTimeoutBehavior.retain()`: retained instances of the group that need a person, as each sweep finds
+   * them: drains older than `overdueAfter`, instances retained in the warm pool (Auto Scaling documents no call that
+   * releases those), and retained instances this hook does not drain (another hook abandoned them, or their action
+   * expired before a drain started), which it never terminates. Alarm on it: it is how a retained instance never stays
+   * retained unnoticed. @default - maximum over 5 minutes
+   */
+  public metricRetainedDrainsOverdue(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.RETAINED_DRAINS_OVERDUE, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }
 
   /**

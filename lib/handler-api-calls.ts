@@ -39,6 +39,8 @@ export enum ApiCallUse {
   WAIT_FOR_TASK_PROTECTION = 'WAIT_FOR_TASK_PROTECTION',
   /** Only with `publishDrainEvents` (on by default). */
   PUBLISH_DRAIN_EVENTS = 'PUBLISH_DRAIN_EVENTS',
+  /** Only with `DrainTimeoutBehavior.retain()`. */
+  RETAIN_INSTANCES = 'RETAIN_INSTANCES',
 }
 
 export interface HandlerApiCall {
@@ -114,6 +116,11 @@ export const HANDLER_API_CALLS: readonly HandlerApiCall[] = [
   {
     service: 'events', operation: 'PutEvents', scope: ApiCallScope.DEFAULT_EVENT_BUS, use: ApiCallUse.PUBLISH_DRAIN_EVENTS,
     why: 'publish drain events (started, completed, timed out) to the default event bus, for rules made by onDrainEvent and its kin',
+  },
+  {
+    service: 'autoscaling', operation: 'TerminateInstanceInAutoScalingGroup', scope: ApiCallScope.AUTO_SCALING_GROUP,
+    use: ApiCallUse.RETAIN_INSTANCES,
+    why: 'terminate a retained instance once its drain has finished, without decrementing the desired capacity',
   },
 ];
 

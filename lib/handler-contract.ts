@@ -23,7 +23,15 @@ export const HandlerEnvironment = {
   WARM_POOL_REACTIVATION: 'WARM_POOL_REACTIVATION',
   METRICS_NAMESPACE: 'METRICS_NAMESPACE',
   DRAIN_EVENTS: 'DRAIN_EVENTS',
+  /** Set only with `DrainTimeoutBehavior.retain()`: seconds after its start a retained drain is overdue. */
+  RETAINED_DRAIN_OVERDUE_SECONDS: 'RETAINED_DRAIN_OVERDUE_SECONDS',
 } as const;
+
+/**
+ * The values of `DRAIN_TIMEOUT_RESULT`: the lifecycle action result sent at `drainTimeout`, or `RETAIN` for
+ * `DrainTimeoutBehavior.retain()` (ABANDON into the group's retained state, then a drain that goes on).
+ */
+export const DRAIN_TIMEOUT_RESULTS = ['CONTINUE', 'ABANDON', 'RETAIN'] as const;
 
 /** The metric names the handler emits; the construct's metric methods use the same names. */
 export enum MetricName {
@@ -53,11 +61,27 @@ export enum MetricName {
   DRAINS_HELD_BY_PROTECTION = 'DrainsHeldByProtection',
   /** Drain events that could not be published to EventBridge (the drain itself is not affected). */
   DRAIN_EVENTS_NOT_PUBLISHED = 'DrainEventsNotPublished',
+  /**
+   * With `DrainTimeoutBehavior.retain()`: drains that reached drainTimeout and were completed with ABANDON into the
+   * group's retained state, their tasks still running.
+   */
+  DRAINS_RETAINED = 'DrainsRetained',
+  /** With `DrainTimeoutBehavior.retain()`, emitted by each sweep: the group's retained instances this hook drains. */
+  INSTANCES_RETAINED = 'InstancesRetained',
+  /** With `DrainTimeoutBehavior.retain()`, emitted by each sweep: seconds since the oldest of those drains started. */
+  OLDEST_RETAINED_DRAIN_AGE = 'OldestRetainedDrainAge',
+  /**
+   * With `DrainTimeoutBehavior.retain()`, emitted by each sweep: retained instances of the group that need a person:
+   * drains older than `overdueAfter`, instances retained in the warm pool (Auto Scaling documents no call that
+   * releases them), and retained instances this hook does not drain.
+   */
+  RETAINED_DRAINS_OVERDUE = 'RetainedDrainsOverdue',
 }
 
 /** The unit of each metric: every metric is a count, except the durations. */
 export function metricUnit(name: MetricName): 'Count' | 'Seconds' {
-  return name === MetricName.DRAIN_DURATION || name === MetricName.OLDEST_DRAIN_AGE ? 'Seconds' : 'Count';
+  return name === MetricName.DRAIN_DURATION || name === MetricName.OLDEST_DRAIN_AGE || name === MetricName.OLDEST_RETAINED_DRAIN_AGE
+    ? 'Seconds' : 'Count';
 }
 
 /** The one dimension of every metric. */
@@ -107,6 +131,12 @@ export enum DrainEventType {
   COMPLETED = 'Drain Completed',
   /** A drain reached `drainTimeout` with tasks still running: the lifecycle action was completed anyway. */
   TIMED_OUT = 'Drain Timed Out',
+  /**
+   * With `DrainTimeoutBehavior.retain()`: a drain reached `drainTimeout` and its lifecycle action was completed with
+   * ABANDON into the group's retained state; its tasks keep running, and a Drain Completed event follows once every
+   * task is STOPPED and the instance is let go.
+   */
+  RETAINED = 'Drain Retained',
 }
 
 /** The `source` of every drain event. EventBridge reserves sources that start with `aws.` for AWS services. */

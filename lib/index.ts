@@ -1,4 +1,5 @@
 export * from './draining-lifecycle-hook';
+export * from './drain-timeout-behavior';
 export * from './standalone-task-policy';
 export * from './task-protection-policy';
 export * from './warnings';

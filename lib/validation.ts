@@ -84,6 +84,42 @@ export function validateProps(scope: IConstruct, props: DrainingLifecycleHookPro
   validateLifecycleHookName(scope, props.lifecycleHookName);
   validateMetricsNamespace(scope, metricsNamespace);
   validateNetwork(scope, props);
+  validateDrainTimeoutBehavior(scope, props);
+}
+
+/** The longest `overdueAfter` of `DrainTimeoutBehavior.retain()`; the handler accepts no more. */
+const MAX_OVERDUE_AFTER = Duration.days(366);
+
+/** `drainTimeoutResult` is the deprecated form of `drainTimeoutBehavior`: one of them. And retain()'s `overdueAfter`. */
+function validateDrainTimeoutBehavior(scope: IConstruct, props: DrainingLifecycleHookProps): void {
+  const behavior = props.drainTimeoutBehavior;
+  if (behavior !== undefined && props.drainTimeoutResult !== undefined) {
+    throw new DrainingLifecycleHookValidationError(scope, 'only one of drainTimeoutResult (deprecated) and drainTimeoutBehavior may be '
+      + `set, got drainTimeoutResult ${props.drainTimeoutResult} and drainTimeoutBehavior ${behavior.name}: remove drainTimeoutResult`);
+  }
+  const overdueAfter = behavior?.overdueAfter;
+  if (overdueAfter === undefined) return;
+  if (overdueAfter.isUnresolved()) {
+    if (overdueAfter.unitLabel() !== SECONDS) {
+      throw new DrainingLifecycleHookValidationError(scope, 'overdueAfter of DrainTimeoutBehavior.retain() must be given in seconds when '
+        + `it is a token, as Duration.seconds(token): CloudFormation cannot convert a token to seconds; got ${describe(overdueAfter)}`);
+    }
+    return;
+  }
+  const s = overdueAfter.toSeconds({ integral: false });
+  if (!Number.isInteger(s) || s < 60 || s > MAX_OVERDUE_AFTER.toSeconds()) {
+    throw new DrainingLifecycleHookValidationError(scope, 'overdueAfter of DrainTimeoutBehavior.retain() must be a whole number of '
+      + `seconds from 1 minute to 366 days, got ${describe(overdueAfter)}`);
+  }
+}
+
+/** `drainTimeoutResult` is deprecated: a prop that is set draws a warning with its own ID (docs/compatibility.md). */
+export function warnIfDrainTimeoutResultSet(scope: IConstruct, drainTimeoutResult: string | undefined): void {
+  if (drainTimeoutResult !== undefined) {
+    Annotations.of(scope).addWarningV2(DrainingLifecycleHookWarnings.DRAIN_TIMEOUT_RESULT_DEPRECATED, 'drainTimeoutResult is '
+      + `deprecated: use drainTimeoutBehavior: DrainTimeoutBehavior.${drainTimeoutResult} instead (the same behaviour). It keeps `
+      + 'working until the next major release.');
+  }
 }
 
 /** Levels at which Lambda drops INFO lines, and with them the handler's metrics. */

@@ -49,5 +49,15 @@ export class DrainingLifecycleHookWarnings {
    */
   public static readonly LOG_LEVEL_DROPS_METRICS = 'ecs-draining-lifecycle-hook:logLevelDropsMetrics';
 
+  /**
+   * `drainTimeoutBehavior` is `DrainTimeoutBehavior.retain()`, and the group, created in this app, has no instance
+   * lifecycle policy with the retention trigger `TerminateHookAbandon: retain`: ABANDON would terminate the instance
+   * with its tasks still running instead of retaining it. (An imported group cannot be checked: see the README.)
+   */
+  public static readonly NO_RETENTION_TRIGGER = 'ecs-draining-lifecycle-hook:noRetentionTrigger';
+
+  /** `drainTimeoutResult` is set: it is deprecated, use `drainTimeoutBehavior`. */
+  public static readonly DRAIN_TIMEOUT_RESULT_DEPRECATED = 'ecs-draining-lifecycle-hook:drainTimeoutResultDeprecated';
+
   private constructor() {}
 }

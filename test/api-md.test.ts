@@ -16,11 +16,13 @@ test('the jsii assembly exports exactly the public API', () => {
   expect(Object.keys(assembly.types).sort()).toEqual([
     'ecs-draining-lifecycle-hook.CapacityProviderDrainingLifecycleHookProps',
     'ecs-draining-lifecycle-hook.DrainEventType',
+    'ecs-draining-lifecycle-hook.DrainTimeoutBehavior',
     'ecs-draining-lifecycle-hook.DrainingLifecycleHook',
     'ecs-draining-lifecycle-hook.DrainingLifecycleHookOptions',
     'ecs-draining-lifecycle-hook.DrainingLifecycleHookProps',
     'ecs-draining-lifecycle-hook.DrainingLifecycleHookWarnings',
     'ecs-draining-lifecycle-hook.OnDrainEventOptions',
+    'ecs-draining-lifecycle-hook.RetainOptions',
     'ecs-draining-lifecycle-hook.StandaloneTaskPolicy',
     'ecs-draining-lifecycle-hook.TaskProtectionPolicy',
   ]);

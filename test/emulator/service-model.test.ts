@@ -16,6 +16,7 @@ import {
   DescribeScalingActivitiesCommand,
   DescribeWarmPoolCommand,
   RecordLifecycleActionHeartbeatCommand,
+  TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
   DeleteAttributesCommand,
@@ -33,7 +34,7 @@ import {
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { Duration } from 'aws-cdk-lib';
 import { AwsServer, type CheckedExchange, Emulator, ManualClock, type Service, type ServiceModel, type WireExchange, World, checkExchange, locateModels } from '../../emulator';
-import { StandaloneTaskPolicy, TaskProtectionPolicy } from '../../lib';
+import { DrainTimeoutBehavior, StandaloneTaskPolicy, TaskProtectionPolicy } from '../../lib';
 import { HANDLER_API_CALLS } from '../../lib/handler-api-calls';
 
 jest.setTimeout(180_000);
@@ -165,6 +166,14 @@ async function driveWithSdk(recorded: Recorded[]): Promise<void> {
     await asg.send(new RecordLifecycleActionHeartbeatCommand({ AutoScalingGroupName: 'prod-capacity', LifecycleHookName: 'hook', InstanceId: a }));
     await asg.send(new RecordLifecycleActionHeartbeatCommand({ AutoScalingGroupName: 'prod-capacity', LifecycleHookName: 'hook', LifecycleActionToken: token }));
     await asg.send(new CompleteLifecycleActionCommand({ AutoScalingGroupName: 'prod-capacity', LifecycleHookName: 'hook', InstanceId: a, LifecycleActionResult: 'CONTINUE' }));
+    // Instance retention: a group that retains abandoned terminations, an instance retained, then terminated
+    world.terminateHookAbandon = 'retain';
+    world.trackDesiredCapacity();
+    const retained = world.addInstance({ serviceTasks: 1 });
+    await asg.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: retained, ShouldDecrementDesiredCapacity: false }));
+    await asg.send(new CompleteLifecycleActionCommand({ AutoScalingGroupName: 'prod-capacity', LifecycleHookName: 'hook', InstanceId: retained, LifecycleActionResult: 'ABANDON' }));
+    await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['prod-capacity'] }));
+    await asg.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: retained, ShouldDecrementDesiredCapacity: false }));
     const activities = await asg.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: 'prod-capacity', MaxRecords: 1 }));
     await asg.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: 'prod-capacity', MaxRecords: 1, NextToken: activities.NextToken }));
 
@@ -175,6 +184,8 @@ async function driveWithSdk(recorded: Recorded[]): Promise<void> {
     await fails(() => asg.send(new CompleteLifecycleActionCommand({ AutoScalingGroupName: 'prod-capacity', LifecycleHookName: 'hook', InstanceId: a, LifecycleActionResult: 'MAYBE' })));
     await fails(() => asg.send(new DescribeWarmPoolCommand({ AutoScalingGroupName: 'another-group' })));
     await fails(() => asg.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: 'another-group' })));
+    await fails(() => asg.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: retained, ShouldDecrementDesiredCapacity: false })));
+    await fails(() => asg.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: 'i-0fffffffffffffff0', ShouldDecrementDesiredCapacity: false })));
     await raw('Action=CompleteLifecycleAction&Version=2011-01-01&InstanceId=i-0123456789abcdef0'); // required members missing
     await raw('Action=DescribeAutoScalingGroups&Version=2010-01-01'); // another API version
 
@@ -246,6 +257,26 @@ async function driveWithHandler(recorded: Recorded[]): Promise<void> {
   }
 }
 
+/** The bundled handler with DrainTimeoutBehavior.retain(): a drain past drainTimeout, retained, then terminated. */
+async function driveRetentionWithHandler(recorded: Recorded[]): Promise<void> {
+  const emu = await Emulator.start({
+    scale: 60, seed: 11, props: { drainTimeout: Duration.minutes(3), drainTimeoutBehavior: DrainTimeoutBehavior.retain() },
+  });
+  emu.server.onExchange((exchange) => recorded.push({ exchange, validRequest: true, source: 'handler' }));
+  try {
+    emu.world.terminateHookAbandon = 'retain';
+    const id = emu.world.addInstance({ serviceTasks: 1, deactivatingMs: 6 * 60_000 });
+    emu.world.addInstance();
+    emu.world.trackDesiredCapacity();
+    emu.world.terminateInstance(id, false);
+    await emu.waitForOutcomes([id], 20 * 60_000);
+    if (!emu.world.retentions.some((r) => r.instanceId === id)) throw new Error('the instance was not retained');
+    await emu.settle();
+  } finally {
+    await emu.stop();
+  }
+}
+
 maybe('the emulator answers as AWS\'s service models say', () => {
   const models = located.models as Record<Service, ServiceModel>;
   const recorded: Recorded[] = [];
@@ -254,6 +285,7 @@ maybe('the emulator answers as AWS\'s service models say', () => {
   beforeAll(async () => {
     await driveWithSdk(recorded);
     await driveWithHandler(recorded);
+    await driveRetentionWithHandler(recorded);
     checked = recorded.map((r) => ({ ...checkExchange(models, r.exchange, { checkRequest: r.validRequest }), source: r.source }));
   });
 
@@ -280,7 +312,8 @@ maybe('the emulator answers as AWS\'s service models say', () => {
   test('the traffic covers every error the emulator implements, and the handler\'s own requests met injected throttling', () => {
     const errors = [...new Set(checked.filter((c) => c.error).map((c) => `${c.service} ${c.error}`))].sort();
     expect(errors).toEqual([
-      'autoscaling InternalFailure', 'autoscaling InvalidAction', 'autoscaling Throttling', 'autoscaling ValidationError',
+      'autoscaling InternalFailure', 'autoscaling InvalidAction', 'autoscaling ScalingActivityInProgress', 'autoscaling Throttling',
+      'autoscaling ValidationError',
       'ecs AttributeLimitExceededException', 'ecs ClusterNotFoundException', 'ecs InvalidParameterException',
       'ecs ServerException', 'ecs TargetNotFoundException', 'ecs ThrottlingException',
       'events InternalException', 'events ThrottlingException', 'events ValidationException',

@@ -39,11 +39,21 @@ describe('loadConfig', () => {
     });
   });
 
+  test('RETAIN: the result sent at drainTimeout is ABANDON, and the retention settings are read', () => {
+    expect(loadConfig({ ...env, DRAIN_TIMEOUT_RESULT: 'RETAIN', RETAINED_DRAIN_OVERDUE_SECONDS: '604800' })).toMatchObject({
+      drainTimeoutResult: 'ABANDON', retention: { overdueAfterSeconds: 604800 },
+    });
+    expect(loadConfig({ ...env, DRAIN_TIMEOUT_RESULT: 'ABANDON' })).not.toHaveProperty('retention');
+    expect(() => loadConfig({ ...env, DRAIN_TIMEOUT_RESULT: 'RETAIN' })).toThrow(/RETAINED_DRAIN_OVERDUE_SECONDS is required/);
+    expect(() => loadConfig({ ...env, DRAIN_TIMEOUT_RESULT: 'RETAIN', RETAINED_DRAIN_OVERDUE_SECONDS: '10' }))
+      .toThrow(/RETAINED_DRAIN_OVERDUE_SECONDS must be a whole number of seconds from 60 to 31622400, got '10'/);
+  });
+
   test.each([
     ['CLUSTER_NAME', undefined, /CLUSTER_NAME is required/],
     ['HEARTBEAT_TIMEOUT_SECONDS', '10', /HEARTBEAT_TIMEOUT_SECONDS must be a whole number of seconds from 30 to 7200, got '10'/],
     ['DRAIN_TIMEOUT_SECONDS', '1.5', /DRAIN_TIMEOUT_SECONDS must be a whole number/],
-    ['DRAIN_TIMEOUT_RESULT', 'RETRY', /must be one of CONTINUE, ABANDON, got 'RETRY'/],
+    ['DRAIN_TIMEOUT_RESULT', 'RETRY', /must be one of CONTINUE, ABANDON, RETAIN, got 'RETRY'/],
     ['STANDALONE_TASK_POLICY', 'KILL', /must be one of WAIT, STOP, IGNORE/],
     ['TASK_PROTECTION_POLICY', 'HONOUR', /TASK_PROTECTION_POLICY must be one of IGNORE, WAIT, got 'HONOUR'/],
     ['TASK_PROTECTION_POLICY', undefined, /TASK_PROTECTION_POLICY is required/],

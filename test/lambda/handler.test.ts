@@ -107,7 +107,7 @@ test('an invalid configuration fails the invocation with a clear ERROR line', as
   try {
     let fresh!: typeof handler;
     jest.isolateModules(() => { fresh = require('../../lambda/index').handler; });
-    await expect(fresh(lifecycleEvent(), context)).rejects.toThrow(/DRAIN_TIMEOUT_RESULT must be one of CONTINUE, ABANDON, got 'MAYBE'/);
+    await expect(fresh(lifecycleEvent(), context)).rejects.toThrow(/DRAIN_TIMEOUT_RESULT must be one of CONTINUE, ABANDON, RETAIN, got 'MAYBE'/);
     expect(lines()).toEqual([expect.objectContaining({
       level: 'ERROR', message: 'handler configuration is invalid', requestId: 'req-1',
       error: { name: 'ConfigurationError', message: expect.stringContaining('DRAIN_TIMEOUT_RESULT') },

@@ -9,6 +9,7 @@ import {
   DescribeScalingActivitiesCommand,
   DescribeWarmPoolCommand,
   RecordLifecycleActionHeartbeatCommand,
+  TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
   DeleteAttributesCommand,
@@ -82,6 +83,17 @@ export class FakeAws {
   readonly unreportedUpdates = new Set<string>();
   /** The group's scaling activities, newest first, as DescribeScalingActivities returns them. */
   readonly activities: Array<{ ActivityId: string; Description: string; StartTime: Date; StatusCode: string }> = [];
+  /**
+   * The group's instance lifecycle policy retains instances whose termination action is abandoned
+   * (RetentionTriggers.TerminateHookAbandon: retain): ABANDON moves them to Terminating:Retained.
+   */
+  retainOnAbandon = false;
+  /** Whether DescribeAutoScalingGroups shows the policy (an SDK that predates InstanceLifecyclePolicy reads none). */
+  policyInAnswer = true;
+  /** Whether TerminateInstanceInAutoScalingGroup of a retained instance runs the termination hooks again. */
+  retainedTerminationRunsHooks = true;
+  /** Every TerminateInstanceInAutoScalingGroup call: the instance and ShouldDecrementDesiredCapacity. */
+  readonly terminations: Array<{ instanceId: string; decrement: boolean | undefined }> = [];
   private nextTask = 1;
 
   constructor() {
@@ -164,7 +176,8 @@ export class FakeAws {
   }
 
   mutatingCalls(): string[] {
-    const mutating = new Set(['UpdateContainerInstancesState', 'PutAttributes', 'DeleteAttributes', 'StopTask', 'CompleteLifecycleAction', 'RecordLifecycleActionHeartbeat']);
+    const mutating = new Set(['UpdateContainerInstancesState', 'PutAttributes', 'DeleteAttributes', 'StopTask', 'CompleteLifecycleAction',
+      'RecordLifecycleActionHeartbeat', 'TerminateInstanceInAutoScalingGroup']);
     return this.calls().filter((c) => mutating.has(c));
   }
 
@@ -314,8 +327,17 @@ export class FakeAws {
     });
     this.autoScaling.on(CompleteLifecycleActionCommand).callsFake((input) => this.lifecycle(input.InstanceId!, () => {
       this.actions.set(input.InstanceId!, { result: input.LifecycleActionResult! });
-      this.groupStates.set(input.InstanceId!, 'Terminating:Proceed');
+      const retained = this.retainOnAbandon && input.LifecycleActionResult === 'ABANDON';
+      this.groupStates.set(input.InstanceId!, retained ? 'Terminating:Retained' : 'Terminating:Proceed');
     }));
+    this.autoScaling.on(TerminateInstanceInAutoScalingGroupCommand).callsFake((input) => {
+      const id = input.InstanceId!;
+      this.terminations.push({ instanceId: id, decrement: input.ShouldDecrementDesiredCapacity });
+      if (!this.groupStates.has(id)) throw new ValidationError(`Instance Id not found - No managed instance found for instance ID: ${id}`);
+      if (this.groupStates.get(id) === 'Terminating:Retained' && this.retainedTerminationRunsHooks) this.terminate(id);
+      else this.groupStates.set(id, 'Terminating');
+      return { Activity: { ActivityId: `a-${id}`, AutoScalingGroupName: 'prod-capacity', Cause: 'user request', StartTime: new Date(), StatusCode: 'InProgress' } };
+    });
     this.autoScaling.on(RecordLifecycleActionHeartbeatCommand).callsFake((input) => this.lifecycle(input.InstanceId!, () => {
       this.heartbeats.push(input.InstanceId!);
     }));
@@ -323,6 +345,7 @@ export class FakeAws {
       AutoScalingGroups: [{
         AutoScalingGroupName: 'prod-capacity',
         Instances: [...this.groupStates].map(([InstanceId, LifecycleState]) => ({ InstanceId, LifecycleState })),
+        ...(this.retainOnAbandon && this.policyInAnswer ? { InstanceLifecyclePolicy: { RetentionTriggers: { TerminateHookAbandon: 'retain' } } } : {}),
         ...(this.warmPoolStates.size > 0 ? { WarmPoolConfiguration: { MinSize: 0, PoolState: 'Stopped' }, WarmPoolSize: this.warmPoolStates.size } : {}),
       }],
     }));

@@ -40,7 +40,7 @@ type Props = Partial<DrainingLifecycleHookProps>;
 
 /** Every prop, so that a new one fails to compile here until a configuration below sets it. */
 const EVERY_PROP: Record<keyof DrainingLifecycleHookProps, true> = {
-  autoScalingGroup: true, cluster: true, drainTimeout: true, heartbeatTimeout: true, drainTimeoutResult: true,
+  autoScalingGroup: true, cluster: true, drainTimeout: true, heartbeatTimeout: true, drainTimeoutResult: true, drainTimeoutBehavior: true,
   lifecycleHookName: true, sweepInterval: true, standaloneTaskPolicy: true, standaloneTaskGracePeriod: true,
   drainOnSpotInterruption: true, reactivateWarmPoolInstances: true, logRetention: true, deadLetterQueueEncryptionKey: true,
   metricsNamespace: true, vpc: true, vpcSubnets: true, securityGroups: true, logLevel: true, taskProtectionPolicy: true,
@@ -77,6 +77,7 @@ const CONFIGURATIONS: ReadonlyArray<readonly [string, (stack: Stack) => void, 'a
   ['standalone-stop', imported({ standaloneTaskPolicy: StandaloneTaskPolicy.STOP, standaloneTaskGracePeriod: Duration.minutes(20) })],
   ['standalone-ignore-no-drain-events', imported({ standaloneTaskPolicy: StandaloneTaskPolicy.IGNORE, publishDrainEvents: false })],
   ['spot-on-warm-pool-off', imported({ drainOnSpotInterruption: true, reactivateWarmPoolInstances: false })],
+  ['deprecated-drain-timeout-result', imported({ drainTimeoutResult: autoscaling.DefaultResult.ABANDON })],
   ['every-option', (stack) => imported({
     ...EVERY_OPTION,
     deadLetterQueueEncryptionKey: new kms.Key(stack, 'Key', { enableKeyRotation: true }),

@@ -3,7 +3,7 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { DrainingLifecycleHook, DrainingLifecycleHookWarnings } from '../../lib';
+import { DrainTimeoutBehavior, DrainingLifecycleHook, DrainingLifecycleHookWarnings } from '../../lib';
 
 function setup() {
   const stack = new Stack(new App(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
@@ -81,10 +81,14 @@ test('another termination hook with ABANDON on this group: warned; CONTINUE, a l
   expect(String(Annotations.fromStack(stack).findWarning('/Test/DrainHook', Match.anyValue())[0].entry.data)).toMatch(/Test\/Asg\/LifecycleHookAbandon\/Resource .*Set its defaultResult to CONTINUE/);
 });
 
-test('this construct\'s own hook with drainTimeoutResult ABANDON is not reported as a competitor', () => {
+test.each([
+  ['drainTimeoutBehavior ABANDON', { drainTimeoutBehavior: DrainTimeoutBehavior.ABANDON }, []],
+  ['DrainTimeoutBehavior.retain()', { drainTimeoutBehavior: DrainTimeoutBehavior.retain() }, [DrainingLifecycleHookWarnings.NO_RETENTION_TRIGGER]],
+  ['the deprecated drainTimeoutResult ABANDON', { drainTimeoutResult: autoscaling.DefaultResult.ABANDON }, [DrainingLifecycleHookWarnings.DRAIN_TIMEOUT_RESULT_DEPRECATED]],
+])('this construct\'s own hook with %s (default result ABANDON) is not reported as a competitor', (_, props, expected) => {
   const { stack, cluster, asg } = setup();
-  new DrainingLifecycleHook(stack, 'DrainHook', { autoScalingGroup: asg, cluster, drainTimeoutResult: autoscaling.DefaultResult.ABANDON });
-  expect(warnings(stack)).toEqual([]);
+  new DrainingLifecycleHook(stack, 'DrainHook', { autoScalingGroup: asg, cluster, ...props });
+  expect(warnings(stack)).toEqual(expected);
 });
 
 test('two DrainingLifecycleHooks on one group: synthesis fails, each naming the other and the ID', () => {

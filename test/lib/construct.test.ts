@@ -187,8 +187,9 @@ describe('options', () => {
     template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { LifecycleHookName: 'drain-ecs', HeartbeatTimeout: 1800, DefaultResult: 'ABANDON' });
     expect(envOf(template)).toMatchObject({
       LIFECYCLE_HOOK_NAME: HOOK_REF, DRAIN_TIMEOUT_SECONDS: '21600', HEARTBEAT_TIMEOUT_SECONDS: '1800', SWEEP_INTERVAL_SECONDS: '300',
-      DRAIN_TIMEOUT_RESULT: 'ABANDON', STANDALONE_TASK_POLICY: 'STOP', STANDALONE_TASK_GRACE_PERIOD_SECONDS: '1200',
-      TASK_PROTECTION_POLICY: 'WAIT', SPOT_INTERRUPTION_DRAINING: 'true', WARM_POOL_REACTIVATION: 'false', METRICS_NAMESPACE: 'Platform/Drain',
+      DRAIN_TIMEOUT_RESULT: 'RETAIN', RETAINED_DRAIN_OVERDUE_SECONDS: '172800', STANDALONE_TASK_POLICY: 'STOP',
+      STANDALONE_TASK_GRACE_PERIOD_SECONDS: '1200', TASK_PROTECTION_POLICY: 'WAIT', SPOT_INTERRUPTION_DRAINING: 'true',
+      WARM_POOL_REACTIVATION: 'false', METRICS_NAMESPACE: 'Platform/Drain',
       DRAIN_EVENTS: 'false',
     });
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
@@ -390,6 +391,10 @@ describe('public surface', () => {
     ['metricOldestDrainAge', 'OldestDrainAge', 'Maximum'],
     ['metricClusterNotFound', 'ClusterNotFound', 'Sum'],
     ['metricDrainsHeldByProtection', 'DrainsHeldByProtection', 'Sum'],
+    ['metricDrainsRetained', 'DrainsRetained', 'Sum'],
+    ['metricInstancesRetained', 'InstancesRetained', 'Maximum'],
+    ['metricOldestRetainedDrainAge', 'OldestRetainedDrainAge', 'Maximum'],
+    ['metricRetainedDrainsOverdue', 'RetainedDrainsOverdue', 'Maximum'],
   ] as const)('%s', (method, metricName, statistic) => {
     const metric = hook[method]();
     expect(metric.namespace).toBe('EcsDrainingLifecycleHook');

@@ -4,7 +4,9 @@ import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { DrainingLifecycleHook, type DrainingLifecycleHookProps, StandaloneTaskPolicy, TaskProtectionPolicy } from '../../lib';
+import {
+  DrainTimeoutBehavior, DrainingLifecycleHook, type DrainingLifecycleHookProps, StandaloneTaskPolicy, TaskProtectionPolicy,
+} from '../../lib';
 
 /** What the construct's tests share: the stack environment, and the construct on an imported group and cluster. */
 
@@ -40,7 +42,7 @@ export function importedStackWith(stack: Stack, props: Partial<DrainingLifecycle
 export const EVERY_OPTION = {
   drainTimeout: Duration.hours(6),
   heartbeatTimeout: Duration.minutes(30),
-  drainTimeoutResult: autoscaling.DefaultResult.ABANDON,
+  drainTimeoutBehavior: DrainTimeoutBehavior.retain({ overdueAfter: Duration.days(2) }),
   lifecycleHookName: 'drain-ecs',
   sweepInterval: Duration.minutes(5),
   standaloneTaskPolicy: StandaloneTaskPolicy.STOP,

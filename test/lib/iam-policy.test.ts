@@ -10,7 +10,9 @@ import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { resolve } from '../../emulator';
-import { DrainingLifecycleHook, StandaloneTaskPolicy, TaskProtectionPolicy } from '../../lib';
+import {
+  DrainTimeoutBehavior, DrainingLifecycleHook, type DrainingLifecycleHookProps, StandaloneTaskPolicy, TaskProtectionPolicy,
+} from '../../lib';
 import { ApiCallScope, ApiCallUse, HANDLER_API_CALLS, type HandlerApiCall, iamActionOf } from '../../lib/handler-api-calls';
 
 const ACCOUNT = '123456789012';
@@ -39,7 +41,8 @@ function requestFor(call: HandlerApiCall, t: Target): { resource: string; contex
 
 /** The role's identity policies, with CloudFormation intrinsics resolved. */
 function rolePolicy(
-  standaloneTaskPolicy?: StandaloneTaskPolicy, inVpc = false, taskProtectionPolicy?: TaskProtectionPolicy, publishDrainEvents?: boolean,
+  standaloneTaskPolicy?: StandaloneTaskPolicy, inVpc = false, taskProtectionPolicy?: TaskProtectionPolicy,
+  extra: Partial<DrainingLifecycleHookProps> = {},
 ): Record<string, any> {
   const stack = new Stack(new App(), 'Iam', { env: { account: ACCOUNT, region: REGION } });
   new DrainingLifecycleHook(stack, 'DrainHook', {
@@ -47,7 +50,7 @@ function rolePolicy(
     cluster: ecs.Cluster.fromClusterArn(stack, 'Cluster', clusterArn(OURS)),
     standaloneTaskPolicy,
     taskProtectionPolicy,
-    publishDrainEvents,
+    ...extra,
     ...(inVpc ? {
       vpc: ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
         vpcId: 'vpc-0123456789abcdef0', availabilityZones: [`${REGION}a`], privateSubnetIds: ['subnet-0123456789abcdef0'],
@@ -160,6 +163,25 @@ test('GetTaskProtection is allowed only with TaskProtectionPolicy.WAIT, only on 
   expect(await decisions(wait, FOREIGN, scoped(withWait))).toEqual(allAre(scoped(withWait), 'ImplicitlyDenied'));
 });
 
+test('TerminateInstanceInAutoScalingGroup is allowed only with DrainTimeoutBehavior.retain(), and only on this group', async () => {
+  const terminate = HANDLER_API_CALLS.find((c) => c.operation === 'TerminateInstanceInAutoScalingGroup')!;
+  expect(terminate.use).toBe(ApiCallUse.RETAIN_INSTANCES);
+  const retain = rolePolicy(undefined, false, undefined, { drainTimeoutBehavior: DrainTimeoutBehavior.retain() });
+  expect(await decisions(retain, OURS, [terminate])).toEqual({ [iamActionOf(terminate)]: 'Allowed' });
+  expect(await decisions(retain, FOREIGN, [terminate])).toEqual({ [iamActionOf(terminate)]: 'ImplicitlyDenied' });
+  for (const behavior of [DrainTimeoutBehavior.CONTINUE, DrainTimeoutBehavior.ABANDON]) {
+    expect(await decisions(rolePolicy(undefined, false, undefined, { drainTimeoutBehavior: behavior }), OURS, [terminate]))
+      .toEqual({ [iamActionOf(terminate)]: 'ImplicitlyDenied' });
+  }
+  // every other call keeps its scope, and nothing else of Auto Scaling that changes capacity is granted
+  expect(await decisions(retain, OURS, always)).toEqual(allAre(always, 'Allowed'));
+  expect(await decisions(retain, FOREIGN, scoped(always))).toEqual(allAre(scoped(always), 'ImplicitlyDenied'));
+  const group = requestFor(terminate, OURS).resource;
+  for (const action of ['autoscaling:SetDesiredCapacity', 'autoscaling:UpdateAutoScalingGroup', 'autoscaling:DetachInstances']) {
+    expect([action, await decide(retain, action, group, {})]).toEqual([action, 'ImplicitlyDenied']);
+  }
+});
+
 test('the test has teeth: a statement widened to Resource "*" without its condition lets foreign calls through', async () => {
   for (const action of ['ecs:DescribeTasks', 'ecs:UpdateContainerInstancesState', 'autoscaling:CompleteLifecycleAction']) {
     const policy = rolePolicy();
@@ -188,7 +210,7 @@ describe('events:PutEvents (drain events)', () => {
   });
 
   test('with publishDrainEvents false: denied even on the default bus', async () => {
-    expect(await decide(rolePolicy(undefined, false, undefined, false), 'events:PutEvents', bus('default'), {})).toBe('ImplicitlyDenied');
+    expect(await decide(rolePolicy(undefined, false, undefined, { publishDrainEvents: false }), 'events:PutEvents', bus('default'), {})).toBe('ImplicitlyDenied');
   });
 
   test('the role gets no other EventBridge action', async () => {
