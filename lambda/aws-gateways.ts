@@ -346,6 +346,11 @@ export class SdkAutoScalingGateway implements AutoScalingGateway {
   }
 
   async terminationStartTimes(instanceIds: readonly string[]): Promise<Map<string, number>> {
+    const ms = await this.terminationStartTimesMs(instanceIds);
+    return new Map([...ms].map(([id, at]) => [id, Math.floor(at / 1000)]));
+  }
+
+  async terminationStartTimesMs(instanceIds: readonly string[]): Promise<Map<string, number>> {
     const wanted = new Set(instanceIds);
     const found = new Map<string, number>();
     let nextToken: string | undefined;
@@ -358,7 +363,7 @@ export class SdkAutoScalingGateway implements AutoScalingGateway {
       for (const activity of res.Activities ?? []) {
         const instanceId = activityInstance(activity);
         if (!instanceId || !wanted.has(instanceId) || !activity.StartTime) continue;
-        const startedAt = Math.floor(activity.StartTime.getTime() / 1000);
+        const startedAt = activity.StartTime.getTime();
         found.set(instanceId, Math.min(startedAt, found.get(instanceId) ?? startedAt));
       }
       nextToken = res.NextToken;

@@ -21,6 +21,12 @@ export interface RetentionConfig {
 /** The longest `overdueAfter` the handler accepts: a year. */
 const MAX_OVERDUE_SECONDS = 366 * 86400;
 
+/** The disruption budget: at most `value` drains at once, or `value` % of the group's InService instances. */
+export interface DrainBudgetSetting {
+  readonly kind: 'COUNT' | 'PERCENT';
+  readonly value: number;
+}
+
 export interface DrainConfig {
   readonly clusterName: string;
   readonly clusterArn: string;
@@ -41,6 +47,8 @@ export interface DrainConfig {
   readonly metricsNamespace: string;
   /** Publish drain events to the default EventBridge bus (docs/events.md). */
   readonly drainEvents: boolean;
+  /** The disruption budget (`maxConcurrentDrains`); undefined when there is none (every drain starts at once). */
+  readonly drainBudget?: DrainBudgetSetting;
 }
 
 export class ConfigurationError extends Error {
@@ -81,6 +89,18 @@ function flag(env: Env, name: string): boolean {
   return oneOf(env, name, ['true', 'false'] as const) === 'true';
 }
 
+/** `MAX_CONCURRENT_DRAINS`: unset (no budget), `<n>` (n ≥ 1) or `<n>%` (1 to 100). */
+function budget(env: Env): DrainBudgetSetting | undefined {
+  const raw = env[E.MAX_CONCURRENT_DRAINS];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const match = /^(\d{1,9})(%?)$/.exec(raw.trim());
+  const value = match ? Number(match[1]) : NaN;
+  if (match && match[2] === '' && value >= 1) return { kind: 'COUNT', value };
+  if (match && match[2] === '%' && value >= 1 && value <= 100) return { kind: 'PERCENT', value };
+  throw new ConfigurationError(`environment variable ${E.MAX_CONCURRENT_DRAINS} must be a whole number of instances, at least 1, `
+    + `or a percentage from 1% to 100%, got '${raw}'`);
+}
+
 export function loadConfig(env: Env): DrainConfig {
   const heartbeatTimeoutSeconds = seconds(env, E.HEARTBEAT_TIMEOUT_SECONDS, MIN_HEARTBEAT_TIMEOUT_SECONDS, MAX_HEARTBEAT_TIMEOUT_SECONDS);
   const drainTimeoutResult = oneOf(env, E.DRAIN_TIMEOUT_RESULT, DRAIN_TIMEOUT_RESULTS);
@@ -104,5 +124,6 @@ export function loadConfig(env: Env): DrainConfig {
     metricsNamespace: required(env, E.METRICS_NAMESPACE),
     drainEvents: flag(env, E.DRAIN_EVENTS),
   };
-  return config;
+  const drainBudget = budget(env);
+  return drainBudget ? { ...config, drainBudget } : config;
 }

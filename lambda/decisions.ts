@@ -84,7 +84,8 @@ export function planInstance(instance: ContainerInstanceState | undefined, owner
   }
   if (instance.status === 'DRAINING') {
     const marker = ownMarker(instance, owner);
-    return marker ? { action: 'evaluate', marker } : { action: 'adopt-drain' };
+    // A QUEUED marker on a DRAINING instance: someone else set it DRAINING while it waited for the budget.
+    return marker && marker.phase !== DrainPhase.QUEUED ? { action: 'evaluate', marker } : { action: 'adopt-drain' };
   }
   return { action: 'complete', reason: `the container instance has unknown status ${instance.status}` };
 }

@@ -34,6 +34,7 @@ export type InstanceOutcome =
   | 'drain-started-early' // Spot interruption warning: set DRAINING before the lifecycle action
   | 'retained' // drainTimeout reached: completed with ABANDON into the group's retained state; the drain goes on
   | 'released' // a retained instance drained: terminated through Auto Scaling
+  | 'queued' // waiting for the disruption budget: kept alive, not DRAINING yet (lambda/budget.ts)
   | 'skipped'; // not ours or nothing to do
 
 export interface InstanceReport {

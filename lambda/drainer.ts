@@ -3,6 +3,7 @@
  * Nothing is remembered between invocations: every trigger reads state back from AWS, and the drain state lives in
  * an ECS attribute on the container instance.
  */
+import { DrainBudgetGate } from './budget';
 import { DrainCore, type DrainerDeps, type InstanceReport } from './drain-core';
 import { EventHandlers } from './event-handlers';
 import type { Trigger } from './events';
@@ -16,8 +17,10 @@ export class Drainer {
 
   constructor(private readonly deps: DrainerDeps) {
     const core = new DrainCore(deps);
-    this.events = new EventHandlers(core, deps);
-    this.sweep = new Sweep(core, deps);
+    // The disruption budget, when maxConcurrentDrains is set: drains then start through it.
+    const budget = deps.config.drainBudget ? new DrainBudgetGate(core, deps, deps.config.drainBudget) : undefined;
+    this.events = new EventHandlers(core, deps, budget);
+    this.sweep = new Sweep(core, deps, budget);
   }
 
   /** Handles one trigger. `remainingMs` tells how long the invocation may still run. */

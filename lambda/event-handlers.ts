@@ -3,6 +3,7 @@
  * interruption warning. Each re-reads AWS and hands the drain work to the core; a failure fails the invocation, so
  * Lambda retries the event (and the sweep re-checks the instance in any case).
  */
+import type { DrainBudgetGate } from './budget';
 import { isInServiceState, ownMarker, planInstance } from './decisions';
 import { type DrainCore, DrainError, type DrainerDeps, type InstanceReport } from './drain-core';
 import { DrainTrigger, encodeMarker, newMarker } from './drain-marker';
@@ -11,7 +12,7 @@ import { MetricName } from './telemetry';
 import { INLINE } from './work-scope';
 
 export class EventHandlers {
-  constructor(private readonly core: DrainCore, private readonly deps: DrainerDeps) {}
+  constructor(private readonly core: DrainCore, private readonly deps: DrainerDeps, private readonly budget?: DrainBudgetGate) {}
 
   async onLifecycleAction(instanceId: string, origin: string | undefined): Promise<InstanceReport> {
     if (origin === 'WarmPool') {
@@ -19,6 +20,7 @@ export class EventHandlers {
       return this.core.completeUnmanaged(instanceId, 'the instance terminates from the warm pool');
     }
     try {
+      if (this.budget) return await this.onLifecycleActionWithBudget(instanceId, this.budget);
       // The common case, an ACTIVE instance, costs one ListContainerInstances: the counts come back with
       // UpdateContainerInstancesState. Anything else (not registered, already DRAINING, ...) is described first.
       // With TaskProtectionPolicy.WAIT an ACTIVE instance may be held for protected tasks already (a repeated event):
@@ -36,6 +38,15 @@ export class EventHandlers {
     }
   }
 
+  /** With a disruption budget, an ACTIVE instance starts draining only if the budget admits it. */
+  private async onLifecycleActionWithBudget(instanceId: string, budget: DrainBudgetGate): Promise<InstanceReport> {
+    const instance = await this.deps.ecs.findContainerInstance(instanceId);
+    if (instance && planInstance(instance, this.core.owner).action === 'start-drain') return budget.onLifecycleAction(instance);
+    const report = await this.core.drain(instanceId, instance);
+    await budget.admitAfterEvent([report]);
+    return report;
+  }
+
   /**
    * An ECS event said a task of the cluster reached STOPPED: if it was the last one on a drain of ours, complete. On an
    * instance held for protected tasks (ACTIVE, marker in phase PROTECTED) the stopped task may have been the last
@@ -50,7 +61,9 @@ export class EventHandlers {
     const marker = ownMarker(instance, this.core.owner);
     // Not drained by this hook: another hook (or nobody) is waiting for it.
     if (!marker) return [];
-    return [await this.core.evaluateAfterTaskStopped({ instance, marker, recorded: true }, taskArn)];
+    const report = await this.core.evaluateAfterTaskStopped({ instance, marker, recorded: true }, taskArn);
+    // The drain that ended frees its place in the disruption budget: the next waiting instance starts now.
+    return this.budget ? [report, ...await this.budget.admitAfterEvent([report])] : [report];
   }
 
   /** `occurredAt`: when the instance returned (the event's time, epoch seconds), if known. */

@@ -128,6 +128,8 @@ export interface AutoScalingGateway {
    * group's recent activities are left out.
    */
   terminationStartTimes(instanceIds: readonly string[]): Promise<Map<string, number>>;
+  /** {@link terminationStartTimes} in milliseconds since the epoch, as precise as Auto Scaling answers. */
+  terminationStartTimesMs(instanceIds: readonly string[]): Promise<Map<string, number>>;
 }
 
 /** One PutEvents entry (EventBridge API Reference, PutEventsRequestEntry). */

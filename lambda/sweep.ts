@@ -15,8 +15,9 @@ import {
   planInstance,
   sweepAction,
 } from './decisions';
+import type { BudgetRead, DrainBudgetGate } from './budget';
 import type { Drain, DrainCore, DrainerDeps, InstanceOutcome, InstanceReport } from './drain-core';
-import { DrainTrigger, encodeMarker } from './drain-marker';
+import { DrainPhase, DrainTrigger, encodeMarker } from './drain-marker';
 import { ClusterNotFoundError, type GroupInstance, UPDATE_STATE_BATCH, chunk } from './ports';
 import { isRetainedState } from './retention-decisions';
 import { MetricName } from './telemetry';
@@ -39,7 +40,7 @@ export const SWEEP_OVERLAP_MARGIN_MS = 10_000;
 export const RECONCILE_MIN_AGE_SECONDS = 120;
 
 export class Sweep {
-  constructor(private readonly core: DrainCore, private readonly deps: DrainerDeps) {}
+  constructor(private readonly core: DrainCore, private readonly deps: DrainerDeps, private readonly budget?: DrainBudgetGate) {}
 
   /**
    * One sweep. Heartbeats go first: they are the work with a deadline. Each instance (each batch of 10 for drains to
@@ -107,7 +108,17 @@ export class Sweep {
     }
     if (waiting.length === 0) this.reportDrains([]);
     else if (draining) this.reportDrains(waiting.map((id) => draining.get(id)).filter((ci): ci is ContainerInstanceState => ci !== undefined));
-    if (draining && waiting.length > 0) await this.sweepWaiting(waiting, draining, runner, run);
+    let queued = 0;
+    if (draining && waiting.length > 0) {
+      // With a disruption budget: the group as the budget sees it (undefined when it could not be read).
+      const budgetRead = this.budget && await runner.isolate([], () => this.budget!.view(group, warmPool, new Set(draining.keys())));
+      queued = await this.sweepWaiting(waiting, draining, runner, run, budgetRead);
+    }
+    if (this.budget) {
+      // Drains this sweep ended free their places at once; the gauge counts the instances still waiting.
+      await run([reports.slice()], () => [], (ended) => this.budget!.afterEnded(ended, runner));
+      metrics.count(MetricName.INSTANCES_QUEUED, queued);
+    }
 
     // Drains that go on in the group's retained state (DrainTimeoutBehavior.retain()).
     if (this.core.retention && (draining || retained.length === 0)) {
@@ -154,7 +165,8 @@ export class Sweep {
     draining: ReadonlyMap<string, ContainerInstanceState>,
     runner: BoundedRunner,
     run: <T>(items: readonly T[], ids: (item: T) => readonly string[], work: (item: T) => Promise<readonly InstanceReport[]>) => Promise<void>,
-  ): Promise<void> {
+    budgetRead?: BudgetRead,
+  ): Promise<number> {
     const { ecs, config } = this.deps;
     const now = this.core.nowSeconds();
     const toEvaluate: Drain[] = [];
@@ -166,7 +178,8 @@ export class Sweep {
       const instance = draining.get(instanceId);
       if (!instance) { toLookUp.push(instanceId); continue; }
       const marker = ownMarker(instance, this.core.owner);
-      if (!marker) { toAdopt.push(instance); continue; }
+      // No marker of ours, or a QUEUED one (someone set it DRAINING while it waited for the budget): adopt it.
+      if (!marker || marker.phase === DrainPhase.QUEUED) { toAdopt.push(instance); continue; }
       const drain: Drain = { instance, marker, recorded: true };
       const action = sweepAction(now, instance, marker, config);
       if (action === 'heartbeat') toKeepAlive.push(drain);
@@ -205,12 +218,44 @@ export class Sweep {
       return [];
     });
     const ec2Ids = (instances: readonly ContainerInstanceState[]) => instances.map((i) => i.ec2InstanceId);
-    await run(chunk(toStart, UPDATE_STATE_BATCH), ec2Ids, (instances) => this.core.startDrains(instances, runner));
+    const queued = await this.startOrQueue(toStart, runner, run, budgetRead);
     await run(chunk(toAdopt, UPDATE_STATE_BATCH), ec2Ids, (instances) => this.core.adoptDrains(instances, runner));
     await run(others, ({ id }) => [id], async ({ id, instance }) => [await this.core.drain(id, instance)]);
     await run(toEvaluateAfterHeartbeat, (d) => [d.instance.ec2InstanceId],
       async (drain) => [await this.check(drain, (checked) => this.core.evaluateAfterHeartbeat(checked))]);
     await run(toEvaluate, (d) => [d.instance.ec2InstanceId], async (drain) => [await this.check(drain, (checked) => this.core.evaluate(checked))]);
+    return queued;
+  }
+
+  /**
+   * ACTIVE instances waiting to terminate: without a budget, their drains start (in batches of 10). With one, the
+   * budget admits some and keeps the others waiting; when the group could not be read for it, every one only gets
+   * a heartbeat, and none starts. Returns how many wait for the budget.
+   */
+  private async startOrQueue(
+    toStart: readonly ContainerInstanceState[], runner: BoundedRunner,
+    run: <T>(items: readonly T[], ids: (item: T) => readonly string[], work: (item: T) => Promise<readonly InstanceReport[]>) => Promise<void>,
+    budgetRead: BudgetRead | undefined,
+  ): Promise<number> {
+    const ec2Ids = (instances: readonly ContainerInstanceState[]) => instances.map((i) => i.ec2InstanceId);
+    if (!this.budget) {
+      await run(chunk(toStart, UPDATE_STATE_BATCH), ec2Ids, (instances) => this.core.startDrains(instances, runner));
+      return 0;
+    }
+    if (toStart.length === 0) return 0;
+    if (!budgetRead) {
+      await run(toStart, (i) => [i.ec2InstanceId], async (i) => [{
+        instanceId: i.ec2InstanceId, outcome: await this.deps.autoScaling.recordHeartbeat(i.ec2InstanceId) === 'gone' ? 'action-gone' : 'queued',
+      }]);
+      return toStart.length;
+    }
+    let waiting = 0;
+    await run([toStart], ec2Ids, async (instances) => {
+      const result = await this.budget!.admitOrKeepWaiting(instances, budgetRead, runner);
+      waiting = result.waiting;
+      return result.reports;
+    });
+    return waiting;
   }
 
   /**

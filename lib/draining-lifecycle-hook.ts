@@ -15,6 +15,7 @@ import { attachToCapacityProvider } from './capacity-provider';
 import { addCoexistenceChecks } from './coexistence';
 import { allowDeadLetterQueueWriters } from './dead-letter-queue';
 import { defaultHeartbeatTimeout } from './default-heartbeat-timeout';
+import type { DrainBudget } from './drain-budget';
 import { DrainHandlerFunction } from './drain-handler-function';
 import { drainHandlerStatements, vpcAccessStatement } from './drain-handler-policy';
 import { DrainTimeoutBehavior } from './drain-timeout-behavior';
@@ -254,6 +255,20 @@ export interface DrainingLifecycleHookOptions {
    * @default true
    */
   readonly publishDrainEvents?: boolean;
+
+  /**
+   * A disruption budget: how many of the group's instances may drain at once. When Auto Scaling terminates more
+   * instances at once (a large scale-in, an instance refresh, a Spot rebalance), the instances over the budget wait in
+   * their lifecycle wait state (Terminating:Wait, or Warmed:Pending:Wait for a scale-in into a warm pool), kept alive
+   * with heartbeats, ACTIVE in ECS and not yet DRAINING, and start draining as drains of the group end, the oldest
+   * termination first. Each drain still gets its full `drainTimeout`, counted from its own start: the wait does not
+   * count against it. An instance that would otherwise wait so long that its drain could no longer end before Auto
+   * Scaling's limit for the lifecycle action (48 hours, or 100 × `heartbeatTimeout` if less) starts draining over the
+   * budget, with a WARN log and the `DrainsOverBudget` metric. See docs/design-budget.md.
+   *
+   * @default - no budget: every terminating instance starts draining at once
+   */
+  readonly maxConcurrentDrains?: DrainBudget;
 }
 
 /**
@@ -532,6 +547,7 @@ export class DrainingLifecycleHook extends Construct {
       [E.WARM_POOL_REACTIVATION]: String(settings.reactivateWarmPoolInstances),
       [E.METRICS_NAMESPACE]: this.metricsNamespace,
       [E.DRAIN_EVENTS]: String(settings.publishDrainEvents),
+      ...(props.maxConcurrentDrains ? { [E.MAX_CONCURRENT_DRAINS]: props.maxConcurrentDrains._render() } : {}),
       // The SDK's standard retry mode backs off on throttling and 5xx; more attempts ride out ECS throttling
       // when hundreds of instances drain at once. Past them the invocation fails and is retried.
       AWS_RETRY_MODE: 'standard',
@@ -700,7 +716,8 @@ export class DrainingLifecycleHook extends Construct {
    * @param metricName one of DrainsStarted, DrainsCompleted, DrainTimeouts, DrainDuration, InstancesNotRegistered,
    *   PrematureCompletionGuards, StandaloneTasksStopped, WarmPoolReactivations, SpotInterruptionDrains, HandlerErrors,
    *   DrainsWithoutMarker, ClusterNotFound, InstancesDraining, OldestDrainAge, DrainsHeldByProtection, DrainEventsNotPublished,
-   *   DrainsRetained, InstancesRetained, OldestRetainedDrainAge, RetainedDrainsOverdue
+   *   DrainsRetained, InstancesRetained, OldestRetainedDrainAge, RetainedDrainsOverdue,
+   *   InstancesQueued, DrainsOverBudget
    */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
@@ -816,6 +833,24 @@ export class DrainingLifecycleHook extends Construct {
    */
   public metricRetainedDrainsOverdue(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(MetricName.RETAINED_DRAINS_OVERDUE, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+
+  /**
+   * With `maxConcurrentDrains`: instances of the group waiting for the disruption budget (in their lifecycle wait
+   * state, not DRAINING yet), as each sweep finds them (a gauge, sent every `sweepInterval`). @default - maximum over
+   * 5 minutes
+   */
+  public metricInstancesQueued(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.INSTANCES_QUEUED, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+
+  /**
+   * With `maxConcurrentDrains`: drains started over the disruption budget, because the instance had waited so long
+   * that its drain could otherwise not end before Auto Scaling's limit for the lifecycle action. Alarm on it: the
+   * budget is too small for the group's terminations. @default - sum over 5 minutes
+   */
+  public metricDrainsOverBudget(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.DRAINS_OVER_BUDGET, props);
   }
 
   /**

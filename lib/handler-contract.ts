@@ -25,6 +25,11 @@ export const HandlerEnvironment = {
   DRAIN_EVENTS: 'DRAIN_EVENTS',
   /** Set only with `DrainTimeoutBehavior.retain()`: seconds after its start a retained drain is overdue. */
   RETAINED_DRAIN_OVERDUE_SECONDS: 'RETAINED_DRAIN_OVERDUE_SECONDS',
+  /**
+   * The disruption budget (`maxConcurrentDrains`): `<n>` instances or `<n>%` of the group's InService instances. Set
+   * only when the budget is on; unset means no budget.
+   */
+  MAX_CONCURRENT_DRAINS: 'MAX_CONCURRENT_DRAINS',
 } as const;
 
 /**
@@ -76,6 +81,10 @@ export enum MetricName {
    * releases them), and retained instances this hook does not drain.
    */
   RETAINED_DRAINS_OVERDUE = 'RetainedDrainsOverdue',
+  /** Emitted by each sweep with a disruption budget: the group's instances waiting for the budget (not DRAINING yet). */
+  INSTANCES_QUEUED = 'InstancesQueued',
+  /** Drains started over the disruption budget, because waiting longer would have run past Auto Scaling's limit. */
+  DRAINS_OVER_BUDGET = 'DrainsOverBudget',
 }
 
 /** The unit of each metric: every metric is a count, except the durations. */

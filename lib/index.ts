@@ -1,3 +1,4 @@
+export * from './drain-budget';
 export * from './draining-lifecycle-hook';
 export * from './drain-timeout-behavior';
 export * from './standalone-task-policy';

@@ -1,6 +1,7 @@
 import { Annotations, Duration, Stack, Token, TokenComparison } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
+import type { DrainBudget } from './drain-budget';
 import type { DrainingLifecycleHookProps } from './draining-lifecycle-hook';
 import {
   COMPLETION_MARGIN_SECONDS, MAX_HEARTBEATS, MAX_HEARTBEAT_TIMEOUT_SECONDS, MAX_LIFECYCLE_ACTION_SECONDS,
@@ -85,6 +86,7 @@ export function validateProps(scope: IConstruct, props: DrainingLifecycleHookPro
   validateMetricsNamespace(scope, metricsNamespace);
   validateNetwork(scope, props);
   validateDrainTimeoutBehavior(scope, props);
+  validateDrainBudget(scope, props.maxConcurrentDrains);
 }
 
 /** The longest `overdueAfter` of `DrainTimeoutBehavior.retain()`; the handler accepts no more. */
@@ -119,6 +121,20 @@ export function warnIfDrainTimeoutResultSet(scope: IConstruct, drainTimeoutResul
     Annotations.of(scope).addWarningV2(DrainingLifecycleHookWarnings.DRAIN_TIMEOUT_RESULT_DEPRECATED, 'drainTimeoutResult is '
       + `deprecated: use drainTimeoutBehavior: DrainTimeoutBehavior.${drainTimeoutResult} instead (the same behaviour). It keeps `
       + 'working until the next major release.');
+  }
+}
+
+/** A count of at least 1 instance, or a percentage from 1 to 100, both whole numbers; a token is not checked. */
+function validateDrainBudget(scope: IConstruct, budget: DrainBudget | undefined): void {
+  if (budget === undefined || Token.isUnresolved(budget._value)) return;
+  const value = budget._value;
+  if (budget._kind === 'COUNT' && (!Number.isInteger(value) || value < 1)) {
+    throw new DrainingLifecycleHookValidationError(scope, 'maxConcurrentDrains must allow at least 1 drain: DrainBudget.count takes a '
+      + `whole number of instances, at least 1, got ${value}`);
+  }
+  if (budget._kind === 'PERCENT' && (!Number.isInteger(value) || value < 1 || value > 100)) {
+    throw new DrainingLifecycleHookValidationError(scope, 'DrainBudget.percent takes a whole number from 1 to 100 (a percentage of the '
+      + `group's InService instances) for maxConcurrentDrains, got ${value}`);
   }
 }
 

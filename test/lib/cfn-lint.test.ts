@@ -20,7 +20,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { ExampleStack } from '../../examples/example-stack';
-import { DrainEventType, DrainingLifecycleHook, type DrainingLifecycleHookProps, StandaloneTaskPolicy } from '../../lib';
+import { DrainBudget, DrainEventType, DrainingLifecycleHook, type DrainingLifecycleHookProps, StandaloneTaskPolicy } from '../../lib';
 import { EVERY_OPTION } from './fixtures';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
@@ -45,6 +45,7 @@ const EVERY_PROP: Record<keyof DrainingLifecycleHookProps, true> = {
   drainOnSpotInterruption: true, reactivateWarmPoolInstances: true, logRetention: true, deadLetterQueueEncryptionKey: true,
   metricsNamespace: true, vpc: true, vpcSubnets: true, securityGroups: true, logLevel: true, taskProtectionPolicy: true,
   publishDrainEvents: true,
+  maxConcurrentDrains: true,
 };
 /** The props the configurations set. */
 const propsSet = new Set<string>();
@@ -76,6 +77,10 @@ const CONFIGURATIONS: ReadonlyArray<readonly [string, (stack: Stack) => void, 'a
   ['defaults', imported()],
   ['standalone-stop', imported({ standaloneTaskPolicy: StandaloneTaskPolicy.STOP, standaloneTaskGracePeriod: Duration.minutes(20) })],
   ['standalone-ignore-no-drain-events', imported({ standaloneTaskPolicy: StandaloneTaskPolicy.IGNORE, publishDrainEvents: false })],
+  ['disruption-budget', imported({ maxConcurrentDrains: DrainBudget.percent(20) })],
+  ['disruption-budget-token', (stack) => imported({
+    maxConcurrentDrains: DrainBudget.count(new CfnParameter(stack, 'MaxDrains', { type: 'Number' }).valueAsNumber),
+  })(stack)],
   ['spot-on-warm-pool-off', imported({ drainOnSpotInterruption: true, reactivateWarmPoolInstances: false })],
   ['deprecated-drain-timeout-result', imported({ drainTimeoutResult: autoscaling.DefaultResult.ABANDON })],
   ['every-option', (stack) => imported({
