@@ -359,7 +359,10 @@ export class AutoScalingApi {
       }
       case 'DescribeScalingActivities': {
         requireGroup();
-        const all = [...this.world.activities].reverse(); // newest first
+        // "Activities are sorted by start time. Activities still in progress are described first." (Auto Scaling API
+        // Reference, DescribeScalingActivities, Activities; https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DescribeScalingActivities.html)
+        const newestFirst = [...this.world.activities].reverse();
+        const all = [...newestFirst.filter((a) => a.statusCode !== 'Successful'), ...newestFirst.filter((a) => a.statusCode === 'Successful')];
         const max = Number(params.get('MaxRecords') ?? 100);
         if (!Number.isInteger(max) || max < 1 || max > 100) throw new ApiError('ValidationError', 'MaxRecords must be between 1 and 100');
         const start = params.get('NextToken') ? Number(Buffer.from(params.get('NextToken')!, 'base64').toString('utf8')) : 0;
