@@ -65,3 +65,24 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...env, [name]: value })).toThrow(message);
   });
 });
+
+describe('MAX_CONCURRENT_DRAINS (the disruption budget)', () => {
+  test('unset or empty: no budget', () => {
+    expect(loadConfig(env).drainBudget).toBeUndefined();
+    expect(loadConfig({ ...env, MAX_CONCURRENT_DRAINS: '' }).drainBudget).toBeUndefined();
+  });
+
+  test.each([
+    ['2', { kind: 'COUNT', value: 2 }],
+    ['1', { kind: 'COUNT', value: 1 }],
+    ['20%', { kind: 'PERCENT', value: 20 }],
+    ['100%', { kind: 'PERCENT', value: 100 }],
+  ])('%p is read as %p', (value, budget) => {
+    expect(loadConfig({ ...env, MAX_CONCURRENT_DRAINS: value }).drainBudget).toEqual(budget);
+  });
+
+  test.each(['0', '0%', '101%', '-1', '1.5', '20 %', 'two'])('%p is rejected', (value) => {
+    expect(() => loadConfig({ ...env, MAX_CONCURRENT_DRAINS: value })).toThrow(ConfigurationError);
+    expect(() => loadConfig({ ...env, MAX_CONCURRENT_DRAINS: value })).toThrow(`MAX_CONCURRENT_DRAINS must be a whole number of instances, at least 1, or a percentage from 1% to 100%, got '${value}'`);
+  });
+});
