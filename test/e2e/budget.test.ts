@@ -4,6 +4,7 @@
  * lifecycle events arriving together (concurrent invocations) and out of order, one of them lost, and invocations
  * killed partway. The same scenario without the budget breaks each of those assertions (the control test below).
  */
+import { Duration } from 'aws-cdk-lib';
 import type { Emulator, EmulatorOptions } from '../../emulator';
 import { DrainBudget } from '../../lib';
 import { MINUTE, SECOND, expectCleanDrains, withEmulator, within } from './assertions';
@@ -23,12 +24,13 @@ interface BudgetRun {
 }
 
 /**
- * Ten instances with two service tasks each (30 s to deregister) terminate one emulated second apart, in an order
- * unrelated to their ids; two more stay in service. Every status change of a container instance is watched, so the
+ * Ten instances with two service tasks each (60 s to deregister) terminate one emulated second apart, in an order
+ * unrelated to their ids; two more stay in service. With a budget of 2 the last one waits about five minutes: longer
+ * than the 3-minute heartbeat timeout of the budget scenarios, so a queued instance not kept alive would expire. Every status change of a container instance is watched, so the
  * count of DRAINING ones is known at every moment, not sampled.
  */
 async function tenTerminateAtOnce(emu: Emulator, crash = false): Promise<BudgetRun> {
-  const ids = Array.from({ length: 10 }, () => emu.world.addInstance({ serviceTasks: 2, deactivatingMs: 30 * SECOND, stoppingMs: 5 * SECOND }));
+  const ids = Array.from({ length: 10 }, () => emu.world.addInstance({ serviceTasks: 2, deactivatingMs: 60 * SECOND, stoppingMs: 5 * SECOND }));
   emu.world.addInstance({ serviceTasks: 1 });
   emu.world.addInstance({ serviceTasks: 1 });
   const drainingAt = new Map<string, number>();
@@ -69,6 +71,9 @@ const ROUGH: EmulatorOptions = {
   faults: { maxExtraDelayMs: 20 * SECOND, dropEventRate: 0.1, dropOnly: ['EC2 Instance-terminate Lifecycle Action'] },
 };
 
+/** A budget of 2, and the shortest heartbeat timeout the construct allows with a 1-minute sweep. */
+const BUDGET_OF_2 = { maxConcurrentDrains: DrainBudget.count(2), heartbeatTimeout: Duration.minutes(3) };
+
 /** Whether each instance started draining no earlier than every instance whose termination began before it. */
 function oldestFirst(run: BudgetRun): boolean {
   const starts = run.terminationOrder.map((id) => run.drainingAt.get(id)!);
@@ -77,7 +82,7 @@ function oldestFirst(run: BudgetRun): boolean {
 
 describe('a budget of 2, ten instances terminating at once', () => {
   test('never more than 2 DRAINING, all complete clean, none expired, oldest first: despite concurrent, late, lost events and killed invocations', () => withEmulator({
-    ...ROUGH, props: { maxConcurrentDrains: DrainBudget.count(2) },
+    ...ROUGH, props: BUDGET_OF_2,
   }, async (emu) => {
     const run = await tenTerminateAtOnce(emu, true);
     // the scenario really was rough: a lifecycle event lost, invocations killed, invocations running together
@@ -88,6 +93,8 @@ describe('a budget of 2, ten instances terminating at once', () => {
     expect(run.maxDraining).toBe(2);
     expectCleanDrains(run.outcomes, within(emu, 70 * SECOND));
     expect(run.outcomes.filter((o) => o.how === 'expired')).toEqual([]);
+    // the last instances waited longer than the heartbeat timeout (3 minutes): only the queue's heartbeats kept them
+    expect(Math.max(...run.drainingAt.values()) - Math.min(...run.drainingAt.values())).toBeGreaterThan(3 * MINUTE);
     expect(run.drainingAt.size).toBe(10);
     expect(run.terminationOrder.map((id) => run.drainingAt.get(id))).toEqual(
       [...run.terminationOrder.map((id) => run.drainingAt.get(id)!)].sort((a, b) => a - b));
@@ -99,7 +106,7 @@ describe('a budget of 2, ten instances terminating at once', () => {
   }));
 
   test('a freed place is taken at once, not at the next sweep: each admission follows the end of a drain within seconds', () => withEmulator({
-    scale: 20, props: { maxConcurrentDrains: DrainBudget.count(2) },
+    scale: 20, props: BUDGET_OF_2,
   }, async (emu) => {
     const run = await tenTerminateAtOnce(emu);
     expect(run.maxDraining).toBe(2);
@@ -110,8 +117,10 @@ describe('a budget of 2, ten instances terminating at once', () => {
   }));
 });
 
-test('control: without a budget the same scenario drains more than 2 at once, and not oldest first', () => withEmulator(ROUGH, async (emu) => {
-  const run = await tenTerminateAtOnce(emu, true);
+test('control: without a budget the same scenario drains more than 2 at once, and not oldest first', () => withEmulator({
+  ...ROUGH, props: { heartbeatTimeout: Duration.minutes(3) },
+}, async (emu) => {
+  const run = await tenTerminateAtOnce(emu);
   expect(run.maxDraining).toBeGreaterThan(2);
   expect(oldestFirst(run)).toBe(false);
   expectCleanDrains(run.outcomes, within(emu, 70 * SECOND));
