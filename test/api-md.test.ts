@@ -15,6 +15,7 @@ test('the jsii assembly exports exactly the public API', () => {
   const assembly = JSON.parse(fs.readFileSync(path.join(root, '.jsii'), 'utf8'));
   expect(Object.keys(assembly.types).sort()).toEqual([
     'ecs-draining-lifecycle-hook.CapacityProviderDrainingLifecycleHookProps',
+    'ecs-draining-lifecycle-hook.DrainBudget',
     'ecs-draining-lifecycle-hook.DrainEventType',
     'ecs-draining-lifecycle-hook.DrainTimeoutBehavior',
     'ecs-draining-lifecycle-hook.DrainingLifecycleHook',
