@@ -92,11 +92,14 @@ export class DrainBudgetGate {
    * waiting for the budget): those the budget admits start draining, the others are kept alive. Returns the
    * reports, and how many wait.
    */
-  async admitOrKeepWaiting(instances: readonly ContainerInstanceState[], read: BudgetRead, scope: WorkScope): Promise<{ reports: InstanceReport[]; waiting: number }> {
+  async admitOrKeepWaiting(
+    instances: readonly ContainerInstanceState[], read: BudgetRead, scope: WorkScope,
+  ): Promise<{ reports: InstanceReport[]; waiting: number }> {
     const byId = new Map(instances.map((i) => [i.ec2InstanceId, i]));
     const candidates = instances.map((instance): BudgetCandidate => {
       const marker = ownMarker(instance, this.core.owner);
-      return marker?.phase === DrainPhase.QUEUED ? { instanceId: instance.ec2InstanceId, queuedAt: marker.drainStartedAt } : { instanceId: instance.ec2InstanceId };
+      const queuedAt = marker?.phase === DrainPhase.QUEUED ? marker.drainStartedAt : undefined;
+      return queuedAt === undefined ? { instanceId: instance.ec2InstanceId } : { instanceId: instance.ec2InstanceId, queuedAt };
     });
     const decisions = decideAdmissions(read.view, candidates, this.core.nowSeconds(), this.deps.config);
     const admitted = decisions.filter((d) => d.verdict !== 'wait');

@@ -5,6 +5,7 @@
  * instances that terminate (nothing runs on them), and sets ACTIVE again drained instances that came back into
  * service from the warm pool when that event was lost.
  */
+import type { BudgetRead, DrainBudgetGate } from './budget';
 import {
   type ContainerInstanceState,
   DRAIN_WAIT_STATES,
@@ -15,7 +16,6 @@ import {
   planInstance,
   sweepAction,
 } from './decisions';
-import type { BudgetRead, DrainBudgetGate } from './budget';
 import type { Drain, DrainCore, DrainerDeps, InstanceOutcome, InstanceReport } from './drain-core';
 import { DrainPhase, DrainTrigger, encodeMarker } from './drain-marker';
 import { ClusterNotFoundError, type GroupInstance, UPDATE_STATE_BATCH, chunk } from './ports';

@@ -128,7 +128,8 @@ test('control: without a budget the same scenario drains more than 2 at once, an
 
 /** The most invocations of the function that ran at the same moment. */
 function maxConcurrentInvocations(emu: Emulator): number {
-  const edges = emu.lambda.invocations.flatMap((i) => [[i.startedAt, 1], [i.startedAt + (i.emulatedMs ?? Infinity), -1]] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const edges = emu.lambda.invocations.flatMap((i) => [[i.startedAt, 1], [i.startedAt + (i.emulatedMs ?? Infinity), -1]] as const)
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let running = 0;
   let max = 0;
   for (const [, delta] of edges) { running += delta; max = Math.max(max, running); }

@@ -5,12 +5,12 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SdkAutoScalingGateway, SdkEcsGateway } from '../../lambda/aws-gateways';
+import { admitBy } from '../../lambda/budget-decisions';
 import type { DrainConfig } from '../../lambda/config';
 import { DRAIN_MARKER_ATTRIBUTE, DrainPhase, decodeMarker } from '../../lambda/drain-marker';
 import { Drainer } from '../../lambda/drainer';
 import { classifyEvent } from '../../lambda/events';
 import { EmfMetrics, JsonLogger } from '../../lambda/telemetry';
-import { admitBy } from '../../lambda/budget-decisions';
 import { ASG, CapturedLines, HOOK, config as baseConfig, lifecycleEvent, scheduledEvent, taskStoppedEvent } from './fixtures';
 import { FakeAws, type FakeInstance } from './mock-aws';
 
