@@ -6,6 +6,7 @@ import {
   AutoScalingClient,
   CompleteLifecycleActionCommand,
   DescribeAutoScalingGroupsCommand,
+  DescribeScalingActivitiesCommand,
   DescribeWarmPoolCommand,
   RecordLifecycleActionHeartbeatCommand,
 } from '@aws-sdk/client-auto-scaling';
@@ -284,6 +285,26 @@ describe('Auto Scaling (awsQuery, XML)', () => {
     expect((await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['other'] }))).AutoScalingGroups).toEqual([]);
     const pool = await asg.send(new DescribeWarmPoolCommand({ AutoScalingGroupName: group }));
     expect(pool.Instances).toEqual([expect.objectContaining({ InstanceId: b, LifecycleState: 'Warmed:Stopped' })]);
+  });
+
+  test('DescribeScalingActivities: "sorted by start time", "activities still in progress are described first", StartTime to the millisecond', async () => {
+    const [a, b, c] = [world.addInstance(), world.addInstance(), world.addInstance()];
+    world.scaleIn(a);
+    await sleep(5);
+    world.scaleIn(b);
+    await sleep(5);
+    world.scaleIn(c);
+    world.complete(b, 'hook', 'CONTINUE'); // b's termination ends: its activity is Successful
+    const res = await asg.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: group }));
+    const described = res.Activities!.map((x) => [x.Description, x.StatusCode]);
+    expect(described).toEqual([
+      [`Terminating EC2 instance: ${c}`, 'MidLifecycleAction'],
+      [`Terminating EC2 instance: ${a}`, 'MidLifecycleAction'],
+      [`Terminating EC2 instance: ${b}`, 'Successful'],
+    ]);
+    const starts = res.Activities!.map((x) => x.StartTime!.getTime());
+    expect(starts[0]).toBeGreaterThan(starts[1]);
+    expect(starts.some((t) => t % 1000 !== 0)).toBe(true);
   });
 
   test('scale-in emits the documented lifecycle action event', async () => {
