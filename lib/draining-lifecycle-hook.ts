@@ -27,8 +27,8 @@ import { addRetentionTriggerCheck } from './retention-check';
 import { StandaloneTaskPolicy } from './standalone-task-policy';
 import { TaskProtectionPolicy } from './task-protection-policy';
 import {
-  DrainingLifecycleHookValidationError, type ResolvedTimes, validateEnvironment, validateProps, warnIfDrainTimeoutBelowSweepInterval,
-  warnIfDrainTimeoutResultSet,
+  DrainingLifecycleHookValidationError, type ResolvedTimes, validateEnvironment, validateProps, warnIfDrainBudgetCannotWait,
+  warnIfDrainTimeoutBelowSweepInterval, warnIfDrainTimeoutResultSet,
   warnIfLogLevelDropsMetrics,
 } from './validation';
 
@@ -420,6 +420,7 @@ export class DrainingLifecycleHook extends Construct {
     warnIfLogLevelDropsMetrics(this, props.logLevel);
     warnIfDrainTimeoutResultSet(this, props.drainTimeoutResult);
     if (settings.drainTimeoutBehavior.retainsInstances) addRetentionTriggerCheck(this, props.autoScalingGroup);
+    warnIfDrainBudgetCannotWait(this, props.maxConcurrentDrains, settings);
 
     const hook = this.createHook(props, settings);
     this.lifecycleHook = hook;

@@ -156,6 +156,25 @@ export function warnIfLogLevelDropsMetrics(scope: IConstruct, logLevel: lambda.A
 }
 
 /**
+ * With a disruption budget, how long an instance can wait before it must start draining (the handler's `admitBy`,
+ * lambda/budget-decisions.ts): Auto Scaling's limit for the lifecycle action less a full drainTimeout, three sweep
+ * intervals and the completion margin. Warned when that is less than one drainTimeout. Tokens are not compared.
+ */
+export function warnIfDrainBudgetCannotWait(scope: IConstruct, budget: DrainBudget | undefined, t: ResolvedTimes): void {
+  if (budget === undefined || !resolved(t.drainTimeout) || !resolved(t.heartbeatTimeout)) return;
+  const limit = Math.min(MAX_LIFECYCLE_ACTION.toSeconds(), MAX_HEARTBEATS * t.heartbeatTimeout.toSeconds());
+  const drain = t.drainTimeout.toSeconds();
+  const room = limit - drain - 3 * t.sweepInterval.toSeconds() - COMPLETION_MARGIN.toSeconds();
+  if (room >= drain) return;
+  const wait = room > 0 ? `at most ${describe(Duration.seconds(room))}` : 'not at all';
+  Annotations.of(scope).addWarningV2(DrainingLifecycleHookWarnings.DRAIN_BUDGET_SHORT_WAIT, 'maxConcurrentDrains: an instance can wait '
+    + `for the budget ${wait}, less than one drainTimeout (${describe(t.drainTimeout)}): Auto Scaling ends the lifecycle action after `
+    + `${describe(Duration.seconds(limit))} (48 hours, or 100 × heartbeatTimeout), and each drain keeps its full drainTimeout, so an `
+    + 'instance still waiting then starts draining over the budget. Raise heartbeatTimeout (29 minutes gives the full 48 hours), '
+    + 'or lower drainTimeout.');
+}
+
+/**
  * drainTimeout is checked only at a sweep or a task event: one shorter than sweepInterval can be overrun by up to one
  * sweepInterval. A token is not compared.
  */

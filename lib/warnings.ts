@@ -59,5 +59,12 @@ export class DrainingLifecycleHookWarnings {
   /** `drainTimeoutResult` is set: it is deprecated, use `drainTimeoutBehavior`. */
   public static readonly DRAIN_TIMEOUT_RESULT_DEPRECATED = 'ecs-draining-lifecycle-hook:drainTimeoutResultDeprecated';
 
+  /**
+   * `maxConcurrentDrains` is set, but an instance can wait for the budget less than one `drainTimeout`: Auto Scaling's
+   * limit for the lifecycle action (48 hours, or 100 × `heartbeatTimeout`) leaves that little room after a full drain,
+   * and an instance still waiting then starts draining over the budget.
+   */
+  public static readonly DRAIN_BUDGET_SHORT_WAIT = 'ecs-draining-lifecycle-hook:drainBudgetShortWait';
+
   private constructor() {}
 }

@@ -2,7 +2,7 @@
  * The disruption budget in the handler (lambda/budget.ts), against mocked SDK clients: which instances start
  * draining, which wait QUEUED (kept alive, ACTIVE), and when the next one starts.
  */
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { AutoScalingClient, DescribeScalingActivitiesCommand } from '@aws-sdk/client-auto-scaling';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SdkAutoScalingGateway, SdkEcsGateway } from '../../lambda/aws-gateways';
 import { admitBy } from '../../lambda/budget-decisions';
@@ -202,6 +202,21 @@ describe('the sweep with a budget', () => {
     cis[1].status = 'DRAINING'; // by hand
     await h.sweep();
     expect(h.markerOf(cis[1])).toMatchObject({ phase: DrainPhase.DRAINING });
+  });
+
+  test('when the group cannot be read for the budget, waiting instances only get a heartbeat: none starts draining', async () => {
+    h = new Harness({ drainBudget: { kind: 'COUNT', value: 1 } });
+    const cis = h.instances(2);
+    h.terminate(1, 2);
+    await h.lifecycle(ID(1));
+    // ID(2)'s event is lost, and DescribeScalingActivities fails past every retry
+    h.aws.autoScaling.on(DescribeScalingActivitiesCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $fault: 'client' }));
+    h.aws.autoScaling.resetHistory();
+    const reports = await h.sweep();
+    expect(reports).toContainEqual({ instanceId: ID(2), outcome: 'queued' });
+    expect(cis[1].status).toBe('ACTIVE');
+    expect(h.aws.heartbeats).toContain(ID(2));
+    expect(h.out.metricValues('HandlerErrors').length).toBeGreaterThan(0);
   });
 
   test('without a budget, every instance starts draining at once (today\'s behaviour)', async () => {

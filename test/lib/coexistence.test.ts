@@ -149,6 +149,7 @@ test('the warning IDs are public API, and their values are part of the contract 
     DrainingLifecycleHookWarnings.DRAIN_TIMEOUT_BELOW_SWEEP_INTERVAL,
     DrainingLifecycleHookWarnings.DEAD_LETTER_QUEUE_KEY_POLICY,
     DrainingLifecycleHookWarnings.LOG_LEVEL_DROPS_METRICS,
+    DrainingLifecycleHookWarnings.DRAIN_BUDGET_SHORT_WAIT,
   ]).toEqual([
     'ecs-draining-lifecycle-hook:managedDraining',
     'ecs-draining-lifecycle-hook:instanceDrainHook',
@@ -157,5 +158,6 @@ test('the warning IDs are public API, and their values are part of the contract 
     'ecs-draining-lifecycle-hook:drainTimeoutBelowSweepInterval',
     'ecs-draining-lifecycle-hook:deadLetterQueueKeyPolicy',
     'ecs-draining-lifecycle-hook:logLevelDropsMetrics',
+    'ecs-draining-lifecycle-hook:drainBudgetShortWait',
   ]);
 });

@@ -2,11 +2,11 @@
  * The disruption budget prop (`maxConcurrentDrains`): validation (token-aware), what reaches the handler, the
  * metric methods, and the IAM policy (unchanged: the budget needs no permission the handler does not have already).
  */
-import { App, CfnParameter, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { DrainBudget, DrainingLifecycleHook } from '../../lib';
+import { DrainBudget, DrainingLifecycleHook, DrainingLifecycleHookWarnings } from '../../lib';
 import { DrainingLifecycleHookValidationError } from '../../lib/validation';
 import { CLUSTER_ARN, ENV, envOf, importedStack } from './fixtures';
 
@@ -58,6 +58,37 @@ describe('maxConcurrentDrains: what reaches the handler', () => {
     const over = hook.metricDrainsOverBudget();
     expect([over.metricName, over.statistic]).toEqual(['DrainsOverBudget', 'Sum']);
     expect(stack.resolve(over.dimensions)).toEqual({ AutoScalingGroupName: 'my-asg' });
+  });
+});
+
+describe('a budget with little room to wait: warned', () => {
+  const warnings = (props: Parameters<typeof importedStack>[0]) => Annotations.fromStack(importedStack(props).stack)
+    .findWarning('*', Match.stringLikeRegexp(DrainingLifecycleHookWarnings.DRAIN_BUDGET_SHORT_WAIT));
+
+  test('drainTimeout 12 hours with the derived heartbeatTimeout (10 minutes): an instance could wait only 4 hours 35 minutes', () => {
+    const found = warnings({ maxConcurrentDrains: DrainBudget.count(2), drainTimeout: Duration.hours(12) });
+    expect(found).toHaveLength(1);
+    expect(JSON.stringify(found[0].entry.data))
+      .toMatch(/an instance can wait for the budget at most 4 hours 35 minutes, less than one drainTimeout \(12 hours\)/);
+    expect(JSON.stringify(found[0].entry.data)).toMatch(/Raise heartbeatTimeout \(29 minutes gives the full 48 hours\), or lower drainTimeout/);
+  });
+
+  test('not warned: the defaults (about 15 hours 35 minutes of room), a heartbeatTimeout of 29 minutes, or no budget', () => {
+    expect(warnings({ maxConcurrentDrains: DrainBudget.count(2) })).toEqual([]);
+    const roomy = { maxConcurrentDrains: DrainBudget.count(2), drainTimeout: Duration.hours(12), heartbeatTimeout: Duration.minutes(29) };
+    expect(warnings(roomy)).toEqual([]);
+    expect(warnings({ drainTimeout: Duration.hours(12) })).toEqual([]);
+  });
+
+  test('a drainTimeout that is a token is not compared', () => {
+    const stack = new Stack(new App(), 'Test', { env: ENV });
+    new DrainingLifecycleHook(stack, 'DrainHook', {
+      autoScalingGroup: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Asg', 'my-asg'),
+      cluster: ecs.Cluster.fromClusterArn(stack, 'Cluster', CLUSTER_ARN),
+      drainTimeout: Duration.seconds(new CfnParameter(stack, 'DrainTimeout', { type: 'Number' }).valueAsNumber),
+      maxConcurrentDrains: DrainBudget.count(2),
+    });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('drainBudgetShortWait'))).toEqual([]);
   });
 });
 
