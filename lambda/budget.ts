@@ -13,6 +13,7 @@ import {
 import type { DrainBudgetSetting } from './config';
 import { type ContainerInstanceState, DRAIN_WAIT_STATES, heartbeatDue, ownMarker, planInstance } from './decisions';
 import type { DrainCore, DrainerDeps, InstanceOutcome, InstanceReport } from './drain-core';
+import { DrainEventType, drainEvent } from './drain-events';
 import { DrainPhase, DrainTrigger, encodeMarker, newMarker } from './drain-marker';
 import { type GroupDescription, type GroupInstance, UPDATE_STATE_BATCH, chunk } from './ports';
 import { MetricName } from './telemetry';
@@ -176,6 +177,10 @@ export class DrainBudgetGate {
     // When ECS refuses the marker (10 custom attributes already) the instance waits all the same: the sweep sends
     // it a heartbeat at every run, and its deadline comes from its Auto Scaling termination activity.
     const write = await this.deps.ecs.putMarker(instance.arn, encodeMarker(queued));
+    // Best effort, and never a failure of the drain (drain-events.ts); published once, when the instance is first queued.
+    await this.deps.events.publish(drainEvent(DrainEventType.QUEUED, {
+      instance, marker: queued, nowSeconds: this.core.nowSeconds(), blockingTaskCount: instance.runningTasksCount + instance.pendingTasksCount,
+    }, this.deps.config));
     log.info('waiting for the disruption budget: not DRAINING yet; its lifecycle action is kept alive', {
       ahead: decision.ahead, ...(decision.admitBy !== undefined ? { admitBy: new Date(decision.admitBy * 1000).toISOString() } : {}),
       ...(write === 'quota-full' ? { marker: 'refused: 10 custom attributes already' } : {}),

@@ -146,6 +146,12 @@ export enum DrainEventType {
    * task is STOPPED and the instance is let go.
    */
   RETAINED = 'Drain Retained',
+  /**
+   * With `maxConcurrentDrains`: the instance waits for the disruption budget (its container instance ACTIVE, its
+   * lifecycle action kept alive); `Drain Started` follows when the budget admits it. Published once, when it is first
+   * queued; its `drainStartedAt` is when it was queued.
+   */
+  QUEUED = 'Drain Queued',
 }
 
 /** The `source` of every drain event. EventBridge reserves sources that start with `aws.` for AWS services. */

@@ -7,6 +7,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { SdkAutoScalingGateway, SdkEcsGateway } from '../../lambda/aws-gateways';
 import { admitBy } from '../../lambda/budget-decisions';
 import type { DrainConfig } from '../../lambda/config';
+import { type DrainEvent, DrainEventType } from '../../lambda/drain-events';
 import { DRAIN_MARKER_ATTRIBUTE, DrainPhase, decodeMarker } from '../../lambda/drain-marker';
 import { Drainer } from '../../lambda/drainer';
 import { classifyEvent } from '../../lambda/events';
@@ -21,6 +22,8 @@ const ID = (n: number) => `i-${String(n).padStart(17, '0')}`;
 class Harness {
   readonly aws = new FakeAws();
   readonly out = new CapturedLines();
+  /** Drain events the handler published. */
+  readonly published: DrainEvent[] = [];
   nowMs = T0;
   readonly config: DrainConfig;
   readonly drainer: Drainer;
@@ -35,6 +38,7 @@ class Harness {
       clock,
       log: new JsonLogger(this.out.write, clock.now),
       metrics: new EmfMetrics(this.out.write, clock.now, this.config.metricsNamespace, ASG),
+      events: { publish: async (event) => { this.published.push(event); } },
     });
   }
 
@@ -78,6 +82,11 @@ describe('lifecycle events with a budget of 2', () => {
     expect(h.markerOf(cis[2])).toMatchObject({ phase: DrainPhase.QUEUED, drainStartedAt: h.nowMs / 1000 });
     expect(h.aws.heartbeats).toContain(ID(3));
     expect(h.out.logs().find((l) => l.instanceId === ID(3) && l.message.startsWith('waiting for the disruption budget'))).toMatchObject({ ahead: 2 });
+    // a Drain Queued event for the one that waits, Drain Started for the two that drain
+    expect(h.published.map((e) => [e.type, e.detail.instanceId])).toEqual([
+      [DrainEventType.STARTED, ID(1)], [DrainEventType.STARTED, ID(2)], [DrainEventType.QUEUED, ID(3)],
+    ]);
+    expect(h.published[2].detail).toMatchObject({ drainSeconds: 0, blockingTaskCount: 1, trigger: 'LIFECYCLE_ACTION', version: '1' });
   });
 
   test('events out of order: a younger instance waits for the older ones even when it is handled first', async () => {
@@ -101,6 +110,7 @@ describe('lifecycle events with a budget of 2', () => {
     expect(await h.lifecycle(ID(2))).toEqual([{ instanceId: ID(2), outcome: 'queued' }]);
     expect(h.markerOf(cis[1])!.drainStartedAt).toBe(queuedAt);
     expect(cis[1].status).toBe('ACTIVE');
+    expect(h.published.filter((e) => e.type === DrainEventType.QUEUED)).toHaveLength(1); // published once
   });
 
   test('a percentage of the InService instances: 20 % of 8 in service is 2 (rounded up)', async () => {
