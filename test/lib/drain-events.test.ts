@@ -128,7 +128,7 @@ describe('onDrainTimedOut, onDrainCompleted, onDrainEvent', () => {
       'detail-type': Object.values(DrainEventType),
       'detail': { trigger: ['SPOT_INTERRUPTION'], autoScalingGroupName: ['my-asg'], lifecycleHookName: [HOOK_REF] },
     });
-    expect(Object.values(DrainEventType)).toEqual(['Drain Started', 'Drain Completed', 'Drain Timed Out', 'Drain Retained']);
+    expect(Object.values(DrainEventType)).toEqual(['Drain Started', 'Drain Completed', 'Drain Timed Out', 'Drain Retained', 'Drain Queued']);
   });
 
   test('with publishDrainEvents false: an error naming the method and the setting, since no event would ever match', () => {
