@@ -177,7 +177,7 @@ export class DrainBudgetGate {
     // When ECS refuses the marker (10 custom attributes already) the instance waits all the same: the sweep sends
     // it a heartbeat at every run, and its deadline comes from its Auto Scaling termination activity.
     const write = await this.deps.ecs.putMarker(instance.arn, encodeMarker(queued));
-    // Best effort, and never a failure of the drain (drain-events.ts); published once, when the instance is first queued.
+    // Best effort, and never a failure of the drain (drain-events.ts); published when the instance is first queued.
     await this.deps.events.publish(drainEvent(DrainEventType.QUEUED, {
       instance, marker: queued, nowSeconds: this.core.nowSeconds(), blockingTaskCount: instance.runningTasksCount + instance.pendingTasksCount,
     }, this.deps.config));

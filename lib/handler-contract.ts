@@ -148,8 +148,8 @@ export enum DrainEventType {
   RETAINED = 'Drain Retained',
   /**
    * With `maxConcurrentDrains`: the instance waits for the disruption budget (its container instance ACTIVE, its
-   * lifecycle action kept alive); `Drain Started` follows when the budget admits it. Published once, when it is first
-   * queued; its `drainStartedAt` is when it was queued.
+   * lifecycle action kept alive); `Drain Started` follows when the budget admits it. Published when it is first queued
+   * (once, unless two invocations queue it at the same moment); its `drainStartedAt` is when it was queued.
    */
   QUEUED = 'Drain Queued',
 }

@@ -103,6 +103,16 @@ describe('a budget of 2, ten instances terminating at once', () => {
     const queuedGauge = emu.lambda.logLines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).filter((l) => l.InstancesQueued !== undefined).map((l) => l.InstancesQueued);
     expect(Math.max(...queuedGauge)).toBeGreaterThan(0);
     expect(emu.lambda.logLines.filter((l) => l.includes('"DrainsOverBudget"'))).toEqual([]);
+    // Instances that waited published Drain Queued, before any Drain Started of theirs, on the emulator's bus. Events
+    // are best effort: an invocation killed between the QUEUED marker and PutEvents publishes none, and two invocations
+    // that queue the same instance at the same moment (its lifecycle event and a sweep) may both publish it.
+    const drainEvents = emu.bus.published.filter((e) => e.source === 'ecs-draining-lifecycle-hook') as Array<Record<string, any>>;
+    const queuedEvents = [...new Set(drainEvents.filter((e) => e['detail-type'] === 'Drain Queued').map((e) => e.detail.instanceId))];
+    expect(queuedEvents.length).toBeGreaterThanOrEqual(6);
+    for (const id of queuedEvents) {
+      const types = drainEvents.filter((e) => e.detail.instanceId === id).map((e) => e['detail-type']);
+      if (types.includes('Drain Started')) expect(types.indexOf('Drain Queued')).toBeLessThan(types.indexOf('Drain Started'));
+    }
   }));
 
   test('a freed place is taken at once, not at the next sweep: each admission follows the end of a drain within seconds', () => withEmulator({
