@@ -16,6 +16,7 @@ import type { DrainCore, DrainerDeps, InstanceOutcome, InstanceReport } from './
 import { DrainEventType, drainEvent } from './drain-events';
 import { DrainPhase, DrainTrigger, encodeMarker, newMarker } from './drain-marker';
 import { type GroupDescription, type GroupInstance, UPDATE_STATE_BATCH, chunk } from './ports';
+import { isRetainedState } from './retention-decisions';
 import { MetricName } from './telemetry';
 import { INLINE, type WorkScope } from './work-scope';
 
@@ -43,8 +44,11 @@ export class DrainBudgetGate {
   ): Promise<BudgetRead> {
     const members = [...group.instances, ...warmPool];
     const inService = group.instances.filter((i) => i.lifecycleState === 'InService').length;
-    const terminatingIds = [...new Set(members.filter((i) => TERMINATION_UNDER_WAY_STATES.has(i.lifecycleState) && !ended.has(i.instanceId))
-      .map((i) => i.instanceId))];
+    // A retained instance (DrainTimeoutBehavior.retain()) whose container instance is DRAINING is a drain still under
+    // way: it keeps its place. One that is not DRAINING is not drained by anyone, and would hold a place for ever.
+    const counted = (i: GroupInstance) => !ended.has(i.instanceId)
+      && (TERMINATION_UNDER_WAY_STATES.has(i.lifecycleState) || (isRetainedState(i.lifecycleState) && drainingEc2Ids.has(i.instanceId)));
+    const terminatingIds = [...new Set(members.filter(counted).map((i) => i.instanceId))];
     const starts = terminatingIds.length === 0 ? new Map<string, number>() : await this.deps.autoScaling.terminationStartTimesMs(terminatingIds);
     const waiting = new Set(members.filter((i) => DRAIN_WAIT_STATES.has(i.lifecycleState)).map((i) => i.instanceId));
     return {

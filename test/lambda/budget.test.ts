@@ -229,6 +229,20 @@ describe('the sweep with a budget', () => {
     expect(h.out.metricValues('HandlerErrors').length).toBeGreaterThan(0);
   });
 
+  test('a retained drain (DrainTimeoutBehavior.retain()) still DRAINING keeps its place; a retained instance nobody drains does not', async () => {
+    h = new Harness({ drainBudget: { kind: 'COUNT', value: 1 } });
+    const cis = h.instances(3);
+    h.aws.groupStates.set(ID(1), 'Terminating:Retained');
+    cis[0].status = 'DRAINING'; // its drain goes on in the retained state
+    h.terminate(2);
+    expect(await h.lifecycle(ID(2))).toEqual([{ instanceId: ID(2), outcome: 'queued' }]);
+    cis[0].status = 'ACTIVE'; // (a retained instance this hook does not drain)
+    h.terminate(3);
+    expect(await h.lifecycle(ID(3))).toEqual([{ instanceId: ID(3), outcome: 'queued' }]); // ID(2) comes first
+    expect(await h.sweep()).toContainEqual({ instanceId: ID(2), outcome: 'waiting' });
+    expect(h.statuses(cis)).toEqual(['ACTIVE', 'DRAINING', 'ACTIVE']);
+  });
+
   test('without a budget, every instance starts draining at once (today\'s behaviour)', async () => {
     h = new Harness({ drainBudget: undefined });
     const cis = h.instances(4);
