@@ -35,7 +35,7 @@ import { DRAIN_MARKER_ATTRIBUTE } from './drain-marker';
 import {
   type AutoScalingGateway, ClusterNotFoundError, DESCRIBE_BATCH, type EcsGateway, type EventBridgeGateway, type EventEntry,
   type EventEntryResult, type GroupDescription, type GroupInstance, type LifecycleCallResult, type MarkerWrite, PUT_EVENTS_BATCH,
-  type StatusFailure, type StatusUpdate, TASK_PROTECTION_BATCH, type TaskProtection, UPDATE_STATE_BATCH, chunk,
+  FIND_BATCH, type StatusFailure, type StatusUpdate, TASK_PROTECTION_BATCH, type TaskProtection, UPDATE_STATE_BATCH, chunk,
 } from './ports';
 
 /** A command class: only its identity matters here. */
@@ -99,6 +99,14 @@ function instanceFilter(ec2InstanceId: string): string {
   return `ec2InstanceId == ${ec2InstanceId}`;
 }
 
+/**
+ * The cluster query for several EC2 instances: `ec2InstanceId in [...]` (Amazon ECS Developer Guide, "Create expressions
+ * to define container instances": ec2InstanceId takes the in operator). The IDs were validated as above.
+ */
+function instancesFilter(ec2InstanceIds: readonly string[]): string {
+  return ec2InstanceIds.length === 1 ? instanceFilter(ec2InstanceIds[0]) : `ec2InstanceId in [${ec2InstanceIds.map((id) => `'${id}'`).join(', ')}]`;
+}
+
 function toInstanceState(ci: ContainerInstance): ContainerInstanceState | undefined {
   if (!ci.containerInstanceArn || !ci.ec2InstanceId || !ci.status) return undefined;
   const marker = (ci.attributes ?? []).find((a) => a.name === DRAIN_MARKER_ATTRIBUTE);
@@ -132,6 +140,16 @@ export class SdkEcsGateway implements EcsGateway {
     const arns = await this.listContainerInstanceArns({ filter: instanceFilter(ec2InstanceId) });
     const described = await this.describeContainerInstances(arns);
     return described.find((ci) => ci.ec2InstanceId === ec2InstanceId);
+  }
+
+  async findContainerInstances(ec2InstanceIds: readonly string[]): Promise<Map<string, ContainerInstanceState>> {
+    const found = new Map<string, ContainerInstanceState>();
+    for (const ids of chunk([...new Set(ec2InstanceIds)], FIND_BATCH)) {
+      const arns = await this.listContainerInstanceArns({ filter: instancesFilter(ids) });
+      const wanted = new Set(ids);
+      for (const ci of await this.describeContainerInstances(arns)) if (wanted.has(ci.ec2InstanceId)) found.set(ci.ec2InstanceId, ci);
+    }
+    return found;
   }
 
   async findActiveContainerInstanceArn(ec2InstanceId: string): Promise<string | undefined> {

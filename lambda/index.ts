@@ -9,10 +9,15 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Context } from 'aws-lambda';
 import { SdkAutoScalingGateway, SdkEcsGateway, SdkEventBridgeGateway } from './aws-gateways';
 import { type DrainConfig, loadConfig } from './config';
+import { loadConsumerConfigs } from './consumer-config';
+import { DrainCore } from './drain-core';
 import { type DrainEventPublisher, EventBridgeDrainEvents, NO_DRAIN_EVENTS } from './drain-events';
 import { Drainer, type InstanceReport } from './drainer';
 import { classifyEvent } from './events';
-import { EmfMetrics, JsonLogger, MetricName, stdoutWriter } from './telemetry';
+import { type LifecycleItem, handleLifecycleBatch } from './lifecycle-batch';
+import { type BatchResponse, type QueueRecord, batchResponse, readSqsBatch } from './sqs-batch';
+import { type ConsumerGroup, TaskEventConsumer } from './task-event-consumer';
+import { EmfMetrics, JsonLogger, type Logger, MetricName, stdoutWriter } from './telemetry';
 
 export { Drainer } from './drainer';
 export { classifyEvent } from './events';
@@ -37,7 +42,18 @@ export interface HandlerResult {
   readonly instances: readonly InstanceReport[];
 }
 
-export async function handler(event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>): Promise<HandlerResult> {
+type HandlerContext = Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>;
+
+/**
+ * The group function: an EventBridge event (the sweep, a Spot warning, a warm-pool return), or a batch of lifecycle
+ * actions from the hook's lifecycle queue (answered with the messages to retry).
+ */
+export async function handler(event: unknown, context?: HandlerContext): Promise<HandlerResult | (HandlerResult & BatchResponse)> {
+  const batch = readSqsBatch(event);
+  return batch ? handleLifecycleQueueBatch(batch, context) : handleEvent(event, context);
+}
+
+async function handleEvent(event: unknown, context?: HandlerContext): Promise<HandlerResult> {
   const rootLog = new JsonLogger(stdoutWriter, clock.now, context?.awsRequestId ? { requestId: context.awsRequestId } : {});
   try {
     config ??= loadConfig(process.env);
@@ -74,6 +90,121 @@ export async function handler(event: unknown, context?: Pick<Context, 'getRemain
     log.error('handler failed; the event will be retried and the sweep re-checks the instance', {
       trigger: trigger.kind, error,
     });
+    throw error;
+  }
+}
+
+type GroupWiring = { config: DrainConfig; log: Logger; core: DrainCore; deps: ConstructorParameters<typeof DrainCore>[0] };
+
+function groupWiring(context: HandlerContext | undefined): GroupWiring {
+  const rootLog = new JsonLogger(stdoutWriter, clock.now, context?.awsRequestId ? { requestId: context.awsRequestId } : {});
+  try {
+    config ??= loadConfig(process.env);
+  } catch (error) {
+    rootLog.error('handler configuration is invalid', { error });
+    throw error;
+  }
+  const log = rootLog.child({
+    cluster: config.clusterName, autoScalingGroupName: config.autoScalingGroupName, lifecycleHookName: config.lifecycleHookName,
+  });
+  const deps = groupDeps(config, log);
+  return { config, log, core: new DrainCore(deps), deps };
+}
+
+/** A group's drain dependencies for one invocation: one drain-event publisher per invocation, as handleEvent has. */
+function groupDeps(groupConfig: DrainConfig, log: Logger): ConstructorParameters<typeof DrainCore>[0] {
+  const metrics = new EmfMetrics(stdoutWriter, clock.now, groupConfig.metricsNamespace, groupConfig.autoScalingGroupName);
+  return {
+    config: groupConfig,
+    ecs: new SdkEcsGateway(ecsClient, groupConfig.clusterName),
+    autoScaling: new SdkAutoScalingGateway(autoScalingClient, groupConfig.autoScalingGroupName, groupConfig.lifecycleHookName),
+    clock,
+    log,
+    metrics,
+    events: groupConfig.drainEvents ? new EventBridgeDrainEvents(new SdkEventBridgeGateway(eventBridgeClient), log, metrics) : NO_DRAIN_EVENTS,
+  };
+}
+
+/**
+ * A batch from the lifecycle queue: every message is an EventBridge event. Lifecycle actions of this group and hook
+ * are handled together (lambda/lifecycle-batch.ts); anything else (a foreign or malformed event) is ignored as a
+ * single event would be. Only the messages of instances whose work failed are retried.
+ */
+async function handleLifecycleQueueBatch(records: readonly QueueRecord[], context?: HandlerContext): Promise<HandlerResult & BatchResponse> {
+  const { config, log, core, deps } = groupWiring(context);
+  const items: LifecycleItem[] = [];
+  for (const record of records) {
+    const trigger = classifyEvent(record.event, config);
+    if (trigger.kind === 'lifecycle-action') {
+      items.push({ messageId: record.messageId, instanceId: trigger.instanceId, ...(trigger.origin ? { origin: trigger.origin } : {}) });
+    } else {
+      log.info('event ignored', { reason: trigger.kind === 'ignored' ? trigger.reason : `${trigger.kind} is not read from the lifecycle queue` });
+    }
+  }
+  if (new Set(items.map((i) => i.instanceId)).size === 1) {
+    // A batch of one instance (the common case at low traffic) costs what a single event does: one
+    // ListContainerInstances for an ACTIVE instance, where the batch's lookup needs a DescribeContainerInstances too.
+    const [item] = items;
+    try {
+      const report = await new Drainer(deps).handle({ kind: 'lifecycle-action', instanceId: item.instanceId, origin: item.origin });
+      return { trigger: 'lifecycle-batch', instances: report, ...batchResponse([]) };
+    } catch (error) {
+      deps.metrics.count(MetricName.HANDLER_ERRORS);
+      log.error('lifecycle action failed; its message is retried and the sweep re-checks the instance', { instanceId: item.instanceId, error });
+      return { trigger: 'lifecycle-batch', instances: [], ...batchResponse(items.map((i) => i.messageId)) };
+    }
+  }
+  try {
+    const { reports, failedMessageIds } = await handleLifecycleBatch(items, core, deps, () => context?.getRemainingTimeInMillis() ?? Infinity);
+    return { trigger: 'lifecycle-batch', instances: reports, ...batchResponse(failedMessageIds) };
+  } catch (error) {
+    deps.metrics.count(MetricName.HANDLER_ERRORS);
+    log.error('lifecycle batch failed; its messages are retried and the sweep re-checks the instances', { error });
+    throw error;
+  }
+}
+
+let consumerConfigs: DrainConfig[] | undefined;
+
+/**
+ * The cluster's task-event consumer (lib/cluster-task-events.ts): a batch of ECS task events, checked for the drains
+ * of every registered group (lambda/task-event-consumer.ts), each with its group's own settings and dependencies.
+ */
+export async function taskEventHandler(event: unknown, context?: HandlerContext): Promise<HandlerResult & BatchResponse> {
+  const rootLog = new JsonLogger(stdoutWriter, clock.now, context?.awsRequestId ? { requestId: context.awsRequestId } : {});
+  try {
+    consumerConfigs ??= loadConsumerConfigs(process.env);
+  } catch (error) {
+    rootLog.error('task-event consumer configuration is invalid', { error });
+    throw error;
+  }
+  const configs = consumerConfigs;
+  const groups: ConsumerGroup[] = configs.map((groupConfig) => {
+    const log = rootLog.child({
+      cluster: groupConfig.clusterName, autoScalingGroupName: groupConfig.autoScalingGroupName, lifecycleHookName: groupConfig.lifecycleHookName,
+    });
+    const deps = groupDeps(groupConfig, log);
+    return { core: new DrainCore(deps), metrics: deps.metrics, log };
+  });
+  const log = rootLog.child({ cluster: configs[0].clusterName });
+  const consumer = { consumer: new TaskEventConsumer(new SdkEcsGateway(ecsClient, configs[0].clusterName), groups,
+    (e) => classifyEvent(e, configs[0]), log), log };
+  const batch = readSqsBatch(event);
+  if (!batch) {
+    consumer.log.info('event ignored', { reason: 'the task-event consumer reads SQS batches only' });
+    return { trigger: 'ignored', instances: [], batchItemFailures: [] };
+  }
+  try {
+    const result = await consumer.consumer.handle(batch, () => context?.getRemainingTimeInMillis() ?? Infinity);
+    if (result.drainsChecked > 0 || result.failedMessageIds.length > 0) {
+      consumer.log.info('task-event batch', {
+        messages: batch.length, containerInstances: result.containerInstances, drainsChecked: result.drainsChecked,
+        retried: result.failedMessageIds.length,
+      });
+    }
+    return { trigger: 'task-event-batch', instances: result.reports, ...batchResponse(result.failedMessageIds) };
+  } catch (error) {
+    consumer.log.error('task-event batch failed; its messages are retried and the sweeps re-check the instances', { error, messages: batch.length });
     throw error;
   }
 }

@@ -9,6 +9,8 @@ import type { ContainerInstanceState, TaskState } from './decisions';
 export const DESCRIBE_BATCH = 100;
 /** GetTaskProtection takes "a list of up to 100 task IDs or full ARN entries" (ECS API Reference). */
 export const TASK_PROTECTION_BATCH = 100;
+/** EC2 instances looked up with one `ec2InstanceId in [...]` query: as many as a lifecycle batch holds. */
+export const FIND_BATCH = 10;
 /** UpdateContainerInstancesState takes at most 10 container instances. */
 export const UPDATE_STATE_BATCH = 10;
 
@@ -27,6 +29,12 @@ export interface EcsGateway {
   isTransient(error: unknown): boolean;
   /** The container instance of an EC2 instance in the cluster, or undefined if it is not registered (or INACTIVE). */
   findContainerInstance(ec2InstanceId: string): Promise<ContainerInstanceState | undefined>;
+  /**
+   * The container instances of several EC2 instances in the cluster (any status but INACTIVE), by EC2 instance ID:
+   * one ListContainerInstances with an `ec2InstanceId in [...]` query per {@link FIND_BATCH} instances, and one
+   * DescribeContainerInstances per 100 found. Instances not registered are left out.
+   */
+  findContainerInstances(ec2InstanceIds: readonly string[]): Promise<Map<string, ContainerInstanceState>>;
   /** Describes container instances (any number; batched by 100). Unknown ARNs are left out. */
   describeContainerInstances(arns: readonly string[]): Promise<ContainerInstanceState[]>;
   /** Every DRAINING container instance of the cluster (paginated, described in batches of 100). */

@@ -16,11 +16,17 @@ export class DrainHandlerFunction extends lambda.Function {
    */
   static readonly RUNTIME = lambda.Runtime.NODEJS_24_X;
 
-  constructor(scope: Construct, id: string, props: Omit<lambda.FunctionProps, 'code' | 'handler' | 'runtime'>) {
+  /** The group handler's entry point: lifecycle events, the sweep, and the events of its other rules. */
+  static readonly GROUP_ENTRY = 'index.handler';
+  /** The cluster's task-event consumer (lib/cluster-task-events.ts): the same bundle, another export. */
+  static readonly TASK_EVENT_ENTRY = 'index.taskEventHandler';
+
+  constructor(scope: Construct, id: string, props: Omit<lambda.FunctionProps, 'code' | 'handler' | 'runtime'>,
+    entry: string) {
     super(scope, id, {
       ...props,
       code: lambda.Code.fromAsset(DrainHandlerFunction.assetPath()),
-      handler: 'index.handler',
+      handler: entry,
       runtime: DrainHandlerFunction.RUNTIME,
     });
   }

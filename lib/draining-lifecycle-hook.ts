@@ -12,6 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { attachToCapacityProvider } from './capacity-provider';
+import { ClusterTaskEvents, PER_GROUP_TASK_RULE_CONTEXT } from './cluster-task-events';
 import { addCoexistenceChecks } from './coexistence';
 import { allowDeadLetterQueueWriters } from './dead-letter-queue';
 import { defaultHeartbeatTimeout } from './default-heartbeat-timeout';
@@ -20,9 +21,10 @@ import { DrainHandlerFunction } from './drain-handler-function';
 import { drainHandlerStatements, vpcAccessStatement } from './drain-handler-policy';
 import { DrainTimeoutBehavior } from './drain-timeout-behavior';
 import {
-  DRAIN_EVENT_SOURCE, DrainEventType, DrainLogMessage, HandlerEnvironment as E, METRIC_DIMENSION, MetricName,
+  DRAIN_EVENT_SOURCE, DrainEventType, DrainLogMessage, HandlerEnvironment as E, LIFECYCLE_BATCH_SIZE, LIFECYCLE_BATCHING_WINDOW_SECONDS,
+  LIFECYCLE_MAX_CONCURRENCY, MAX_RECEIVE_COUNT, METRIC_DIMENSION, MetricName,
 } from './handler-contract';
-import { acknowledgeNagFindings, type WildcardResource } from './nag-acknowledgements';
+import { acknowledgeNagFindings, acknowledgeQueueEventSource, type WildcardResource } from './nag-acknowledgements';
 import { addRetentionTriggerCheck } from './retention-check';
 import { StandaloneTaskPolicy } from './standalone-task-policy';
 import { TaskProtectionPolicy } from './task-protection-policy';
@@ -317,6 +319,9 @@ export interface CapacityProviderDrainingLifecycleHookProps extends DrainingLife
   readonly capacityProviderOptions?: ecs.AddAutoScalingGroupCapacityOptions;
 }
 
+/** The function's timeout; the lifecycle queue's visibility timeout is six times it. */
+const HANDLER_TIMEOUT = Duration.minutes(5);
+
 /** Default of {@link DrainingLifecycleHookProps.metricsNamespace}. */
 const DEFAULT_METRICS_NAMESPACE = 'EcsDrainingLifecycleHook';
 
@@ -434,12 +439,18 @@ export class DrainingLifecycleHook extends Construct {
 
     const role = this.createRole();
     const wildcards = this.grantPermissions(role, logGroup, props, settings);
-    const fn = this.createFunction(role, logGroup, deadLetterQueue, props, this.renderEnvironment(props, settings));
+    const environment = this.renderEnvironment(props, settings);
+    const fn = this.createFunction(role, logGroup, deadLetterQueue, props, environment);
     this.handler = fn;
     if (props.deadLetterQueueEncryptionKey) allowDeadLetterQueueWriters(this, props.deadLetterQueueEncryptionKey, role);
     acknowledgeNagFindings({ policy: role.node.findChild('DefaultPolicy'), wildcards, fn, deadLetterQueue });
 
-    this.createRules(fn, deadLetterQueue, props, settings);
+    if (this.node.tryGetContext(PER_GROUP_TASK_RULE_CONTEXT) === true) {
+      this.createRulesOfRelease010(fn, deadLetterQueue, props, settings);
+    } else {
+      this.createRules(fn, role, deadLetterQueue, props, settings);
+      this.joinClusterTaskEvents(props, settings, environment);
+    }
     this.createQueryDefinitions(logGroup);
   }
 
@@ -485,14 +496,7 @@ export class DrainingLifecycleHook extends Construct {
     settings: Settings): readonly WildcardResource[] {
     // Logs go to the construct's own log group only (no AWSLambdaBasicExecutionRole with logs:* on every group).
     logGroup.grantWrite(role);
-    const permissions = drainHandlerStatements({
-      cluster: props.cluster,
-      autoScalingGroup: props.autoScalingGroup,
-      stopsStandaloneTasks: settings.standaloneTaskPolicy === StandaloneTaskPolicy.STOP,
-      waitsForTaskProtection: settings.taskProtectionPolicy === TaskProtectionPolicy.WAIT,
-      publishesDrainEvents: settings.publishDrainEvents,
-      retainsInstances: settings.drainTimeoutBehavior.retainsInstances,
-    });
+    const permissions = this.drainStatements(props, settings);
     for (const statement of permissions.statements) role.addToPrincipalPolicy(statement);
     if (!props.vpc) return permissions.wildcards;
     // In a VPC, Lambda creates the function's network interfaces with this role; aws-cdk-lib adds that permission
@@ -518,13 +522,13 @@ export class DrainingLifecycleHook extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       // A sweep of hundreds of instances under ECS throttling may take minutes; a single event takes seconds.
-      timeout: Duration.minutes(5),
+      timeout: HANDLER_TIMEOUT,
       deadLetterQueue,
       // Lambda retries a failed asynchronous invocation twice, then sends the event to the dead-letter queue.
       retryAttempts: 2,
       maxEventAge: Duration.hours(1),
       environment,
-    });
+    }, DrainHandlerFunction.GROUP_ENTRY);
   }
 
   /** The handler's environment: its side of the construct–handler contract (handler-contract.ts). */
@@ -556,13 +560,86 @@ export class DrainingLifecycleHook extends Construct {
     };
   }
 
-  /** The EventBridge rules that invoke the handler, all with the same target: its retries and dead-letter queue. */
-  private createRules(fn: lambda.IFunction, deadLetterQueue: sqs.IQueue, props: DrainingLifecycleHookProps, settings: Settings): void {
-    const target = new targets.LambdaFunction(fn, {
+  /**
+   * The EventBridge rules of the handler. Lifecycle actions go through the lifecycle queue, so that a thousand
+   * instances terminating at once are a few bounded, batched invocations; the sweep and the rare events invoke the
+   * function directly, with its retries and dead-letter queue. Task events reach the cluster's shared path instead.
+   */
+  private createRules(fn: lambda.IFunction, role: iam.IRole, deadLetterQueue: sqs.IQueue, props: DrainingLifecycleHookProps,
+    settings: Settings): void {
+    const target = this.directTarget(fn, deadLetterQueue);
+    const queue = this.createLifecycleQueue(fn, role, deadLetterQueue, props.deadLetterQueueEncryptionKey);
+    this.createLifecycleActionRule(new targets.SqsQueue(queue, { deadLetterQueue, retryAttempts: 20, maxEventAge: Duration.hours(1) }),
+      props.autoScalingGroup);
+    this.createSweepRule(target, settings.sweepInterval);
+    if (settings.reactivateWarmPoolInstances) this.createWarmPoolReturnRule(target, props.autoScalingGroup);
+    if (settings.drainOnSpotInterruption) this.createSpotInterruptionRule(target);
+  }
+
+  private directTarget(fn: lambda.IFunction, deadLetterQueue: sqs.IQueue): events.IRuleTarget {
+    return new targets.LambdaFunction(fn, {
       deadLetterQueue,
       retryAttempts: 20,
       maxEventAge: Duration.hours(1),
     });
+  }
+
+  /**
+   * The queue in front of the function for lifecycle actions: batches of up to 10, at most 2 at once (maximum
+   * concurrency, not reserved concurrency: that one fails deployment in accounts with a low concurrency quota, and
+   * Lambda's SQS scaling ignores it). Messages that fail 5 times go to the hook's dead-letter queue; the sweep finds
+   * their instances anyway.
+   */
+  private createLifecycleQueue(fn: lambda.IFunction, role: iam.IRole, deadLetterQueue: sqs.IQueue, encryptionKey: kms.IKey | undefined): sqs.Queue {
+    const queue = new sqs.Queue(this, 'LifecycleQueue', {
+      visibilityTimeout: Duration.seconds(6 * HANDLER_TIMEOUT.toSeconds()),
+      retentionPeriod: Duration.hours(1),
+      enforceSSL: true,
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+      ...(encryptionKey
+        ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: encryptionKey }
+        : { encryption: sqs.QueueEncryption.SQS_MANAGED }),
+    });
+    queue.grantConsumeMessages(role);
+    const mapping = new lambda.EventSourceMapping(this, 'LifecycleEventSource', {
+      target: fn,
+      eventSourceArn: queue.queueArn,
+      batchSize: LIFECYCLE_BATCH_SIZE,
+      maxBatchingWindow: Duration.seconds(LIFECYCLE_BATCHING_WINDOW_SECONDS),
+      maxConcurrency: LIFECYCLE_MAX_CONCURRENCY,
+      reportBatchItemFailures: true,
+    });
+    acknowledgeQueueEventSource(mapping);
+    return queue;
+  }
+
+  /** The drain permissions of this hook: its function's, and what the cluster's task-event consumer may do for it. */
+  private drainStatements(props: DrainingLifecycleHookProps, settings: Settings): ReturnType<typeof drainHandlerStatements> {
+    return drainHandlerStatements({
+      cluster: props.cluster,
+      autoScalingGroup: props.autoScalingGroup,
+      stopsStandaloneTasks: settings.standaloneTaskPolicy === StandaloneTaskPolicy.STOP,
+      waitsForTaskProtection: settings.taskProtectionPolicy === TaskProtectionPolicy.WAIT,
+      publishesDrainEvents: settings.publishDrainEvents,
+      retainsInstances: settings.drainTimeoutBehavior.retainsInstances,
+    });
+  }
+
+  /**
+   * Registers this hook with the task-event path of its cluster in this stack (created by the first hook): the
+   * consumer checks this hook's drains with this hook's own settings (the same environment its function gets) and
+   * permissions.
+   */
+  private joinClusterTaskEvents(props: DrainingLifecycleHookProps, settings: Settings, environment: Record<string, string>): void {
+    ClusterTaskEvents.forCluster(this, props.cluster, {
+      logRetention: settings.logRetention, logLevel: props.logLevel, vpc: props.vpc, vpcSubnets: props.vpcSubnets,
+      securityGroups: props.securityGroups,
+    }).register(this, { autoScalingGroup: props.autoScalingGroup, environment, permissions: this.drainStatements(props, settings) });
+  }
+
+  /** Release 0.1.0's rules (see {@link PER_GROUP_TASK_RULE_CONTEXT}): every rule invokes the function directly. */
+  private createRulesOfRelease010(fn: lambda.IFunction, deadLetterQueue: sqs.IQueue, props: DrainingLifecycleHookProps, settings: Settings): void {
+    const target = this.directTarget(fn, deadLetterQueue);
     this.createLifecycleActionRule(target, props.autoScalingGroup);
     this.createTaskStoppedRule(target, props.cluster);
     this.createSweepRule(target, settings.sweepInterval);

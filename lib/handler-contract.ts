@@ -187,3 +187,48 @@ export enum DrainLogMessage {
   /** A drain event could not be published. */
   EVENT_NOT_PUBLISHED = 'could not publish a drain event to EventBridge; the drain is not affected',
 }
+
+/**
+ * The shared task-event path of a cluster (lib/cluster-task-events.ts, lambda/task-event-consumer.ts): one EventBridge
+ * rule, one SQS queue and one consumer function per cluster and stack, shared by every DrainingLifecycleHook on groups
+ * of that cluster.
+ */
+export const TaskEventEnvironment = {
+  /** The consumer's groups: a JSON array, one array of {@link GROUP_ENVIRONMENT_KEYS} values per registered hook. */
+  DRAIN_GROUPS: 'DRAIN_GROUPS',
+} as const;
+
+/**
+ * One group of the consumer is the list of the values its own function's environment gives these variables, in this
+ * order (null for one its function does not get): a group's drains are checked with exactly its own settings, and a
+ * variable added to the group function's environment reaches the consumer too. Values only, no names: Lambda allows
+ * 4 KB of environment in all.
+ */
+export const GROUP_ENVIRONMENT_KEYS: readonly string[] = Object.values(HandlerEnvironment)
+  .filter((k) => k !== HandlerEnvironment.CLUSTER_NAME && k !== HandlerEnvironment.CLUSTER_ARN);
+
+/** The most hooks one cluster's task-event path takes in one stack: their configuration must fit in 4 KB. */
+export const MAX_GROUPS_PER_TASK_EVENT_PATH = 12;
+
+/**
+ * The consumer's batching: up to 100 task events per invocation (one DescribeContainerInstances covers 100 container
+ * instances), gathered for up to this many seconds (the trade-off between cost per unrelated task stop and completion
+ * latency: README "Scale"), at most {@link TASK_EVENT_MAX_CONCURRENCY} batches at once.
+ */
+export const TASK_EVENT_BATCH_SIZE = 100;
+export const TASK_EVENT_BATCHING_WINDOW_SECONDS = 4;
+export const TASK_EVENT_MAX_CONCURRENCY = 2;
+/** The consumer's timeout; the queue's visibility timeout is six times it, as Lambda's developer guide recommends. */
+export const TASK_EVENT_CONSUMER_TIMEOUT_SECONDS = 120;
+
+/**
+ * Each hook's lifecycle events reach its function through an SQS queue too, so that a thousand instances terminating
+ * at once become a bounded number of batched invocations instead of a thousand concurrent ones: up to 10 per batch
+ * (UpdateContainerInstancesState takes 10), gathered for up to 1 second, at most 2 batches at once.
+ */
+export const LIFECYCLE_BATCH_SIZE = 10;
+export const LIFECYCLE_BATCHING_WINDOW_SECONDS = 1;
+export const LIFECYCLE_MAX_CONCURRENCY = 2;
+
+/** How many times a message is received before SQS moves it to the dead-letter queue. */
+export const MAX_RECEIVE_COUNT = 5;

@@ -27,6 +27,13 @@ export const NAG_REASONS = {
     + 'asynchronous invocations): there is no further queue to redrive to.',
   asyncDestination: 'Failed asynchronous invocations go to the function\'s dead-letter queue (DeadLetterConfig), '
     + 'after Lambda\'s two retries; the safety sweep re-checks the instance in any case.',
+  consumerRedrive: 'This queue is itself the dead-letter queue of the task-event queue and of the task-event rule\'s '
+    + 'target: there is no further queue to redrive to.',
+  queueConsumer: 'The function is invoked only by its SQS event source mapping (synchronously): a batch that fails stays in '
+    + 'the queue, is retried after the visibility timeout, and moves to the queue\'s dead-letter queue after 5 receives; '
+    + 'an asynchronous-invocation dead-letter queue or destination would never be used.',
+  queueRedrive: 'An SQS event source mapping takes no on-failure destination (Lambda offers them for stream and Kafka '
+    + 'sources): a message that keeps failing moves to the queue\'s dead-letter queue after 5 receives (its redrive policy).',
   tracing: 'Structured JSON logs and CloudWatch metrics (EMF) cover the handler; active X-Ray tracing would add cost '
     + 'and an xray:* statement on `*` for short, event-driven invocations.',
 } as const;
@@ -79,4 +86,23 @@ export function acknowledgeNagFindings(parts: {
   Validations.of(parts.deadLetterQueue).acknowledge({ id: 'Serverless-SQSRedrivePolicy', reason: NAG_REASONS.redrive });
   Validations.of(parts.fn).acknowledge({ id: 'Serverless-LambdaAsyncFailureDestination', reason: NAG_REASONS.asyncDestination });
   Validations.of(parts.fn).acknowledge({ id: 'Serverless-LambdaTracing', reason: NAG_REASONS.tracing });
+}
+
+/** The cluster's task-event consumer (lib/cluster-task-events.ts): its wildcard resources, queue and function. */
+export function acknowledgeConsumerNagFindings(parts: {
+  readonly policy: IConstruct;
+  readonly wildcards: readonly WildcardResource[];
+  readonly fn: IConstruct;
+  readonly deadLetterQueue: IConstruct;
+}): void {
+  Aspects.of(parts.policy).add(new AcknowledgeWildcards(parts.policy, parts.wildcards));
+  Validations.of(parts.deadLetterQueue).acknowledge({ id: 'Serverless-SQSRedrivePolicy', reason: NAG_REASONS.consumerRedrive });
+  Validations.of(parts.fn).acknowledge({ id: 'Serverless-LambdaDLQ', reason: NAG_REASONS.queueConsumer });
+  Validations.of(parts.fn).acknowledge({ id: 'Serverless-LambdaAsyncFailureDestination', reason: NAG_REASONS.queueConsumer });
+  Validations.of(parts.fn).acknowledge({ id: 'Serverless-LambdaTracing', reason: NAG_REASONS.tracing });
+}
+
+/** An SQS event source mapping: its failures go to the queue's dead-letter queue, through the redrive policy. */
+export function acknowledgeQueueEventSource(eventSourceMapping: IConstruct): void {
+  Validations.of(eventSourceMapping).acknowledge({ id: 'Serverless-LambdaEventSourceMappingDestination', reason: NAG_REASONS.queueRedrive });
 }

@@ -11,7 +11,10 @@ const template = Template.fromStack(new ExampleStack(new App({ context }), 'Exam
 test('the example has exactly one drain hook: this construct\'s (no aws-cdk-lib InstanceDrainHook)', () => {
   template.resourceCountIs('AWS::AutoScaling::LifecycleHook', 1);
   template.resourceCountIs('AWS::SNS::Topic', 0);
-  template.resourceCountIs('AWS::Lambda::Function', 1);
+  // the group's drain function, and the cluster's task-event consumer (no InstanceDrainHook function)
+  template.resourceCountIs('AWS::Lambda::Function', 2);
+  template.resourcePropertiesCountIs('AWS::Lambda::Function', { Handler: 'index.handler' }, 1);
+  template.resourcePropertiesCountIs('AWS::Lambda::Function', { Handler: 'index.taskEventHandler' }, 1);
   template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Environment: { Variables: { DRAIN_TIMEOUT_SECONDS: '3600' } } });
 });
 

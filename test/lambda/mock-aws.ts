@@ -240,8 +240,12 @@ export class FakeAws {
     });
     this.ecs.on(ListContainerInstancesCommand).callsFake((input) => {
       if (input.cluster !== CLUSTER_NAME) throw Object.assign(new Error('Cluster not found.'), { name: 'ClusterNotFoundException' });
+      // `ec2InstanceId == i-…` or `ec2InstanceId in ['i-…', …]` (Amazon ECS cluster query language)
       const byId = /^ec2InstanceId == (i-[0-9a-f]+)$/.exec(input.filter ?? '');
-      const matches = this.instances.filter((ci) => (byId ? ci.ec2InstanceId === byId[1] : true)
+      const inList = /^ec2InstanceId in \[(.*)\]$/.exec(input.filter ?? '');
+      const ids = byId ? [byId[1]] : inList ? inList[1].split(',').map((x) => x.trim().replace(/^'(.*)'$/, '$1')) : undefined;
+      if (input.filter !== undefined && !ids) throw new Error(`unsupported filter ${input.filter}`);
+      const matches = this.instances.filter((ci) => (ids ? ids.includes(ci.ec2InstanceId) : true)
         // AWS: without a status filter, every status other than INACTIVE is listed
         && (input.status ? ci.status === input.status : ci.status !== 'INACTIVE'));
       const { items, nextToken } = this.page(matches.map((ci) => ci.arn), input.maxResults, input.nextToken);

@@ -8,7 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DrainingLifecycleHook, type DrainingLifecycleHookProps, DrainingLifecycleHookWarnings, StandaloneTaskPolicy } from '../../lib';
 import { ApiCallUse, HANDLER_API_CALLS, iamActionOf } from '../../lib/handler-api-calls';
 import { MetricName } from '../../lib/handler-contract';
-import { arn, CLUSTER_ARN, ENV, envOf, EVERY_OPTION, importedStack, importedStackWith } from './fixtures';
+import { arn, CLUSTER_ARN, ENV, envOf, EVERY_OPTION, groupTemplate, importedStack, importedStackWith } from './fixtures';
 
 const IMPORTED_CLUSTER_ARN = arn(':ecs:eu-west-1:123456789012:cluster/prod');
 const ASG_ARN = arn(':autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/my-asg');
@@ -101,10 +101,26 @@ describe('defaults', () => {
     });
   });
 
-  test('task rule: tasks of this cluster that reached STOPPED', () => {
-    template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { 'source': ['aws.ecs'], 'detail-type': ['ECS Task State Change'], 'detail': { clusterArn: [IMPORTED_CLUSTER_ARN], lastStatus: ['STOPPED'] } },
+  test('no task rule of its own: task events reach the cluster\'s shared task-event path', () => {
+    template.resourcePropertiesCountIs('AWS::Events::Rule', { EventPattern: { source: ['aws.ecs'] } }, 0);
+    importedStack().fullTemplate.resourcePropertiesCountIs('AWS::Events::Rule', {
+      EventPattern: { 'source': ['aws.ecs'], 'detail-type': ['ECS Task State Change'], 'detail': Match.objectLike({ clusterArn: [IMPORTED_CLUSTER_ARN], lastStatus: ['STOPPED'] }) },
+    }, 1);
+  });
+
+  test('lifecycle queue: SSE-SQS, SSL only, 30-minute visibility (6 × the function\'s timeout), redrive to the dead-letter queue after 5 receives', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true, VisibilityTimeout: 1800, MessageRetentionPeriod: 3600,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DrainHookDeadLetterQueue'), 'Arn'] }, maxReceiveCount: 5 },
     });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DrainHookLifecycleQueue'), 'Arn'] },
+      FunctionName: { Ref: Match.stringLikeRegexp('^DrainHookHandler') },
+      BatchSize: 10, MaximumBatchingWindowInSeconds: 1, ScalingConfig: { MaximumConcurrency: 2 },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    // bounded by the event source's maximum concurrency, not by reserved concurrency
+    template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: Match.absent() });
   });
 
   test('sweep every minute', () => {
@@ -120,14 +136,15 @@ describe('defaults', () => {
       },
     });
     template.resourcePropertiesCountIs('AWS::Events::Rule', { EventPattern: { source: ['aws.ec2'] } }, 0);
-    template.resourceCountIs('AWS::Events::Rule', 4);
+    template.resourceCountIs('AWS::Events::Rule', 3);
   });
 
-  test('every rule targets the one function, with a dead-letter queue and a retry policy', () => {
+  test('every rule targets the function, or for lifecycle actions the lifecycle queue, with a dead-letter queue and a retry policy', () => {
     const rules = Object.values(template.findResources('AWS::Events::Rule'));
     for (const rule of rules) {
+      const lifecycle = JSON.stringify(rule.Properties.EventPattern ?? {}).includes('Lifecycle Action');
       expect(rule.Properties.Targets).toEqual([expect.objectContaining({
-        Arn: { 'Fn::GetAtt': [expect.stringMatching(/^DrainHookHandler/), 'Arn'] },
+        Arn: { 'Fn::GetAtt': [expect.stringMatching(lifecycle ? /^DrainHookLifecycleQueue/ : /^DrainHookHandler/), 'Arn'] },
         DeadLetterConfig: { Arn: { 'Fn::GetAtt': [expect.stringMatching(/^DrainHookDeadLetterQueue/), 'Arn'] } },
         RetryPolicy: { MaximumRetryAttempts: 20, MaximumEventAgeInSeconds: 3600 },
       })]);
@@ -183,7 +200,7 @@ describe('options', () => {
       ...EVERY_OPTION,
       deadLetterQueueEncryptionKey: key(stack),
     });
-    const template = Template.fromStack(stack);
+    const template = groupTemplate(stack);
     template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { LifecycleHookName: 'drain-ecs', HeartbeatTimeout: 1800, DefaultResult: 'ABANDON' });
     expect(envOf(template)).toMatchObject({
       LIFECYCLE_HOOK_NAME: HOOK_REF, DRAIN_TIMEOUT_SECONDS: '21600', HEARTBEAT_TIMEOUT_SECONDS: '1800', SWEEP_INTERVAL_SECONDS: '300',
@@ -295,7 +312,7 @@ describe('environment', () => {
     const cluster = importCluster(stack);
     new DrainingLifecycleHook(stack, 'DrainHook', { autoScalingGroup: group(stack), cluster });
     const resolvedClusterArn = JSON.stringify(stack.resolve(cluster.clusterArn));
-    const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))
+    const statements = Object.values(groupTemplate(stack).findResources('AWS::IAM::Policy'))
       .flatMap((p) => p.Properties.PolicyDocument.Statement)
       .filter((st: any) => st.Condition?.ArnEquals?.['ecs:cluster']);
     expect(statements.map((st: any) => JSON.stringify(st.Resource))).toEqual([
@@ -326,7 +343,9 @@ describe('with resources defined in the stack', () => {
     new DrainingLifecycleHook(stack, 'DrainB', { autoScalingGroup: b, cluster });
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::AutoScaling::LifecycleHook', 2);
-    template.resourceCountIs('AWS::Lambda::Function', 2);
+    // one function per group, and one task-event consumer for the cluster they share
+    template.resourceCountIs('AWS::Lambda::Function', 3);
+    template.resourcePropertiesCountIs('AWS::Events::Rule', { EventPattern: { source: ['aws.ecs'] } }, 1);
     for (const [id, asg] of [['DrainA', a], ['DrainB', b]] as const) {
       const asgRef = stack.resolve(asg.autoScalingGroupName);
       template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { AutoScalingGroupName: asgRef });
@@ -356,12 +375,12 @@ describe('with resources defined in the stack', () => {
 });
 
 describe('public surface', () => {
-  const { stack, hook, template } = importedStack({ drainOnSpotInterruption: true });
+  const { stack, hook, fullTemplate } = importedStack({ drainOnSpotInterruption: true });
 
   test('construct IDs are part of the contract', () => {
     expect(hook.node.children.map((c) => c.node.id)).toEqual([
       'Resource', 'DeadLetterQueue', 'LogGroup', 'ServiceRole', 'Handler',
-      'LifecycleActionRule', 'TaskStoppedRule', 'SweepRule', 'WarmPoolReturnRule', 'SpotInterruptionRule',
+      'LifecycleQueue', 'LifecycleEventSource', 'LifecycleActionRule', 'SweepRule', 'WarmPoolReturnRule', 'SpotInterruptionRule',
       'DrainsQuery', 'TimedOutDrainsQuery', 'BlockingTasksQuery', 'ErrorsQuery',
     ]);
   });
@@ -410,6 +429,6 @@ describe('public surface', () => {
   });
 
   test('snapshot', () => {
-    expect(template.toJSON()).toMatchSnapshot();
+    expect(fullTemplate.toJSON()).toMatchSnapshot();
   });
 });

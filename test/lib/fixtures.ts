@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import {
   DrainTimeoutBehavior, DrainingLifecycleHook, type DrainingLifecycleHookProps, StandaloneTaskPolicy, TaskProtectionPolicy,
 } from '../../lib';
+import { TASK_EVENT_PATH_ID_PREFIX } from '../../lib/cluster-task-events';
 
 /** What the construct's tests share: the stack environment, and the construct on an imported group and cluster. */
 
@@ -26,7 +27,17 @@ export function importedStack(props: Partial<DrainingLifecycleHookProps> = {}) {
     }),
     ...props,
   });
-  return { stack, hook, template: Template.fromStack(stack) };
+  return { stack, hook, template: groupTemplate(stack), fullTemplate: Template.fromStack(stack) };
+}
+
+/**
+ * The stack's template without the cluster's shared task-event path (lib/cluster-task-events.ts, tested in
+ * cluster-task-events.test.ts): what one hook creates for its own group.
+ */
+export function groupTemplate(stack: Stack): Template {
+  const json = Template.fromStack(stack).toJSON();
+  const resources = Object.fromEntries(Object.entries(json.Resources ?? {}).filter(([id]) => !id.startsWith(TASK_EVENT_PATH_ID_PREFIX)));
+  return Template.fromJSON({ ...json, Resources: resources });
 }
 
 /** The construct on an imported group and cluster, in a given stack. */
@@ -55,9 +66,9 @@ export const EVERY_OPTION = {
   publishDrainEvents: false,
 } as const satisfies Partial<DrainingLifecycleHookProps>;
 
-/** The one function's environment variables. */
+/** The group function's environment variables (the cluster's task-event consumer left aside). */
 export function envOf(template: Template): Record<string, unknown> {
-  const fns = template.findResources('AWS::Lambda::Function');
-  expect(Object.keys(fns)).toHaveLength(1);
-  return Object.values(fns)[0].Properties.Environment.Variables;
+  const fns = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Handler !== 'index.taskEventHandler');
+  expect(fns).toHaveLength(1);
+  return fns[0].Properties.Environment.Variables;
 }

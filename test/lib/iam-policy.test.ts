@@ -58,9 +58,10 @@ function rolePolicy(
     } : {}),
   });
   const template = Template.fromStack(stack).toJSON();
-  const policies = Object.values(template.Resources).filter((r: any) => r.Type === 'AWS::IAM::Policy');
+  // The group function's role; the cluster's task-event consumer has its own (test/lib/task-event-consumer-policy.test.ts).
+  const policies = Object.entries(template.Resources).filter(([id, r]: [string, any]) => r.Type === 'AWS::IAM::Policy' && id.startsWith('DrainHookServiceRole'));
   expect(policies).toHaveLength(1);
-  return resolve({ template, region: REGION, account: ACCOUNT }, (policies[0] as any).Properties.PolicyDocument);
+  return resolve({ template, region: REGION, account: ACCOUNT }, (policies[0][1] as any).Properties.PolicyDocument);
 }
 
 async function decide(policy: Record<string, any>, action: string, resource: string, context: Record<string, string>): Promise<string> {
