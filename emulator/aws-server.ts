@@ -4,7 +4,7 @@
  */
 import * as http from 'http';
 import type { AddressInfo } from 'net';
-import { Rng, TokenBucket, type FaultOptions, rateFor } from './faults';
+import { ECS_THROTTLING_CATEGORIES, Rng, TokenBucket, type FaultOptions, rateFor } from './faults';
 import { ApiError, AutoScalingApi, EcsApi, EventsApi, queryError, queryResponse } from './protocols';
 import type { World } from './world';
 
@@ -100,6 +100,14 @@ export class AwsServer {
 
   /** Throttling first (rate limits, then random), then random 5xx; returns the code to answer, if any. */
   private injectedFault(operation: string): { code: string; status: number } | undefined {
+    const ecsCategory = ECS_THROTTLING_CATEGORIES[operation];
+    if (ecsCategory && this.faults.ecsTokenBuckets !== undefined) {
+      const key = `ecs:${ecsCategory.category}`;
+      const factor = this.faults.ecsTokenBuckets;
+      let bucket = this.buckets.get(key);
+      if (!bucket) this.buckets.set(key, bucket = new TokenBucket(ecsCategory.rate * factor, ecsCategory.burst * factor, this.world.clock.now()));
+      if (!bucket.take(this.world.clock.now())) return { code: 'throttle', status: 400 };
+    }
     const limits = this.faults.rateLimits;
     const limit = limits?.[operation] ?? limits?.['*'];
     if (limit) {

@@ -13,11 +13,14 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { AssetManifestArtifact, type CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { DrainingLifecycleHook, type DrainingLifecycleHookProps } from '../lib';
+import { PER_GROUP_TASK_RULE_CONTEXT } from '../lib/cluster-task-events';
+import { TaskEventEnvironment } from '../lib/handler-contract';
 import { type ApiCall, AwsServer } from './aws-server';
 import { VirtualClock } from './clock';
 import { type AsyncInvokeConfig, DEFAULT_ASYNC_CONFIG, EventBus, type Rule, parseRate } from './event-bus';
 import { type FaultOptions, Rng } from './faults';
 import { type Invocation, LambdaHost } from './lambda-host';
+import { EmuQueue, SqsEventSource } from './sqs';
 import { resolve, resourcesOfType } from './template';
 import { ACCOUNT, type AddInstanceOptions, REGION, type TerminationOutcome, World } from './world';
 
@@ -30,27 +33,44 @@ export interface SynthesizedDrainStack {
 
 const synthCache = new Map<string, SynthesizedDrainStack>();
 
+/** How the synthesized stack is laid out: which groups of the cluster get a hook, and how the hooks are wired. */
+export interface StackLayout {
+  /**
+   * The Auto Scaling groups of the cluster that each get a DrainingLifecycleHook with the same props; the first is the
+   * world's default group (hook `drain-hook`), the others' hooks are named `drain-hook-<group>`.
+   */
+  readonly groups?: readonly string[];
+  /** Release 0.1.0's wiring (each hook's own task-event rule, lifecycle events straight to the function). */
+  readonly perGroupTaskRule?: boolean;
+}
+
+/** The lifecycle hook name the emulator's stack gives a group's hook. */
+export function hookNameOf(groupName: string): string {
+  return groupName === 'prod-capacity' ? 'drain-hook' : `drain-hook-${groupName}`;
+}
+
 /**
- * `cdk synth` of a stack holding the construct, for the emulator's group and cluster. `extend` adds to the construct
- * before synthesis (rules of `onDrainEvent` and its kin); such a stack is not cached.
+ * `cdk synth` of a stack holding the construct, for the emulator's groups and cluster. `extend` adds to the (first)
+ * construct before synthesis (rules of `onDrainEvent` and its kin); such a stack is not cached.
  */
-export function synthDrainStack(props: HookProps = {}, extend?: (hook: DrainingLifecycleHook) => void): SynthesizedDrainStack {
-  const key = JSON.stringify(props, (_, v) => (v && typeof v === 'object' && 'toSeconds' in v ? `${v.toSeconds()}s` : v));
+export function synthDrainStack(props: HookProps = {}, extend?: (hook: DrainingLifecycleHook) => void, layout: StackLayout = {}): SynthesizedDrainStack {
+  const key = JSON.stringify({ props, layout }, (_, v) => (v && typeof v === 'object' && 'toSeconds' in v ? `${v.toSeconds()}s` : v));
   const cached = extend ? undefined : synthCache.get(key);
   if (cached) return cached;
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'edlh-emulator-'));
-  const app = new App({ outdir });
+  const app = new App({ outdir, ...(layout.perGroupTaskRule ? { context: { [PER_GROUP_TASK_RULE_CONTEXT]: true } } : {}) });
   const stack = new Stack(app, 'EmulatorStack', { env: { account: ACCOUNT, region: REGION } });
-  // Imported group and cluster, named as the emulator's world names them; the cluster ARN stays a token
+  // Imported groups and cluster, named as the emulator's world names them; the cluster ARN stays a token
   // (arn:${AWS::Partition}:ecs:...), which the emulator resolves like CloudFormation would.
   const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-0123456789abcdef0', availabilityZones: [`${REGION}a`] });
-  const hook = new DrainingLifecycleHook(stack, 'DrainHook', {
-    autoScalingGroup: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Asg', 'prod-capacity'),
-    cluster: ecs.Cluster.fromClusterAttributes(stack, 'Cluster', { clusterName: 'prod', vpc }),
-    lifecycleHookName: 'drain-hook',
+  const cluster = ecs.Cluster.fromClusterAttributes(stack, 'Cluster', { clusterName: 'prod', vpc });
+  const hooks = (layout.groups ?? ['prod-capacity']).map((groupName, i) => new DrainingLifecycleHook(stack, i === 0 ? 'DrainHook' : `DrainHook${i + 1}`, {
+    autoScalingGroup: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, i === 0 ? 'Asg' : `Asg${i + 1}`, groupName),
+    cluster,
+    lifecycleHookName: hookNameOf(groupName),
     ...props,
-  });
-  extend?.(hook);
+  }));
+  extend?.(hooks[0]);
   const assembly = app.synth();
   const template = assembly.getStackByName('EmulatorStack').template;
   const result = { template, assetDir: keepAsset(functionAssetDir(assembly, template)) };
@@ -106,6 +126,13 @@ export interface EmulatorOptions {
   readonly timeoutMs?: number;
   /** Route only the lifecycle-action rule to the function (a baseline that knows no other trigger). */
   readonly lifecycleEventsOnly?: boolean;
+  /** The synthesized stack's groups and wiring (ignored with `synthesized`). */
+  readonly layout?: StackLayout;
+  /**
+   * Another batching window (seconds) for the task-event consumer's event source mapping: models a deployment with
+   * another setting, to measure the trade-off between cost per task stop and latency.
+   */
+  readonly taskEventBatchingWindowSeconds?: number;
 }
 
 /** A line of the scenario's story: what AWS emitted, and what ended. */
@@ -121,37 +148,134 @@ export class Emulator {
     readonly clock: VirtualClock,
     readonly world: World,
     readonly server: AwsServer,
+    /** The first group's drain function (the only one in most scenarios). */
     readonly lambda: LambdaHost,
     readonly bus: EventBus,
     readonly template: Record<string, any>,
     readonly startedAt: number,
     readonly timeline: TimelineEntry[],
+    /** Every function of the template, by logical ID. */
+    readonly lambdas: ReadonlyMap<string, LambdaHost>,
+    /** The cluster's task-event consumer, when the template has one. */
+    readonly consumer: LambdaHost | undefined,
+    /** Every SQS queue of the template, by logical ID. */
+    readonly queues: ReadonlyMap<string, EmuQueue>,
+    /** Every SQS event source mapping of the template. */
+    readonly eventSources: readonly SqsEventSource[],
   ) {}
 
   static async start(options: EmulatorOptions = {}): Promise<Emulator> {
-    const { template, assetDir } = options.synthesized ?? synthDrainStack(options.props);
+    const { template, assetDir } = options.synthesized ?? synthDrainStack(options.props, undefined, options.layout);
     const clock = new VirtualClock(options.scale ?? 20);
     const rng = new Rng(options.seed ?? 42);
     const world = new World(clock);
     const ctx = { template, region: REGION, account: ACCOUNT };
 
-    const functions = resourcesOfType(template, 'AWS::Lambda::Function');
-    if (functions.length !== 1) throw new Error(`expected one function in the template, found ${functions.length}`);
-    const [fnId, fn] = functions[0];
-    const fnProps = resolve(ctx, fn.Properties);
-    const fnArn = resolve(ctx, { 'Fn::GetAtt': [fnId, 'Arn'] });
-
     for (const [hookId, hook] of resourcesOfType(template, 'AWS::AutoScaling::LifecycleHook')) {
       const p = resolve(ctx, hook.Properties);
-      if (p.AutoScalingGroupName !== world.groupName) throw new Error(`hook for unexpected group ${p.AutoScalingGroupName}`);
       if (p.LifecycleTransition !== 'autoscaling:EC2_INSTANCE_TERMINATING') continue;
       world.addHook({
-        name: resolve(ctx, { Ref: hookId }), heartbeatTimeoutSeconds: p.HeartbeatTimeout ?? 3600, defaultResult: p.DefaultResult ?? 'ABANDON',
+        name: resolve(ctx, { Ref: hookId }), groupName: p.AutoScalingGroupName, heartbeatTimeoutSeconds: p.HeartbeatTimeout ?? 3600,
+        defaultResult: p.DefaultResult ?? 'ABANDON',
         ...(p.NotificationMetadata !== undefined ? { notificationMetadata: p.NotificationMetadata } : {}),
       });
     }
-    // Rules whose target is the function, one per target (its constant Input replaces the event); a pattern rule with
-    // no such target (onDrainTimedOut's, to SNS) only records what it matches.
+
+    const server = new AwsServer(world, options.faults, (options.seed ?? 42) + 1);
+    const endpoint = await server.start();
+
+    // Every function, each on its own host: the groups' drain functions and the cluster's task-event consumer.
+    const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+    if (functions.length === 0) throw new Error('no function in the template');
+    const hosts = new Map<string, LambdaHost>();
+    const byArn = new Map<string, { host: LambdaHost; asyncConfig: AsyncInvokeConfig }>();
+    let consumer: LambdaHost | undefined;
+    let primary: LambdaHost | undefined;
+    for (const [fnId, fn] of functions) {
+      const fnProps = resolve(ctx, fn.Properties);
+      const isConsumer = fnProps.Environment?.Variables?.[TaskEventEnvironment.DRAIN_GROUPS] !== undefined;
+      // Handler "index.handler": module index(.js) in the asset directory, export handler.
+      const handler = String(fnProps.Handler ?? 'index.handler');
+      const dot = handler.lastIndexOf('.');
+      const replaced = !isConsumer && options.handlerFile !== undefined;
+      const host = new LambdaHost({
+        handlerFile: replaced ? options.handlerFile! : moduleFile(assetDir, handler.slice(0, dot)),
+        exportName: replaced ? 'handler' : handler.slice(dot + 1),
+        functionName: resolve(ctx, { Ref: fnId }),
+        memoryMb: fnProps.MemorySize ?? 128,
+        ...(fnProps.LoggingConfig?.LogFormat ? { logFormat: fnProps.LoggingConfig.LogFormat } : {}),
+        environment: { ...fnProps.Environment?.Variables, ...(isConsumer ? {} : options.extraEnvironment) },
+        endpoint,
+        timeoutMs: (!isConsumer && options.timeoutMs) || (fnProps.Timeout ?? 3) * 1000,
+        maxConcurrency: options.maxConcurrency ?? 4,
+        clock,
+        rng,
+        killRate: options.faults?.killInvocationRate,
+        requestIdPrefix: hosts.size === 0 ? 'inv' : `inv${hosts.size + 1}`,
+      });
+      hosts.set(fnId, host);
+      if (isConsumer) consumer ??= host;
+      else primary ??= host;
+      const invokeConfig = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig').map(([, c]) => resolve(ctx, c.Properties))
+        .find((c) => c.FunctionName === fnProps.FunctionName || c.FunctionName === resolve(ctx, { Ref: fnId }));
+      byArn.set(resolve(ctx, { 'Fn::GetAtt': [fnId, 'Arn'] }), {
+        host,
+        asyncConfig: {
+          maximumRetryAttempts: invokeConfig?.MaximumRetryAttempts ?? DEFAULT_ASYNC_CONFIG.maximumRetryAttempts,
+          maximumEventAgeMs: (invokeConfig?.MaximumEventAgeInSeconds ?? DEFAULT_ASYNC_CONFIG.maximumEventAgeMs / 1000) * 1000,
+        },
+      });
+    }
+    const lambda = primary ?? consumer!;
+    server.invocationOf = (appId) => {
+      for (const host of hosts.values()) {
+        const inv = host.invocationOn(appId);
+        if (inv) return inv.requestId;
+      }
+      return undefined;
+    };
+
+    // Every queue, with its redrive policy.
+    const queues = new Map<string, EmuQueue>();
+    const queueByArn = new Map<string, EmuQueue>();
+    for (const [queueId, q] of resourcesOfType(template, 'AWS::SQS::Queue')) {
+      const p = resolve(ctx, q.Properties ?? {});
+      const redrive = typeof p.RedrivePolicy === 'string' ? JSON.parse(p.RedrivePolicy) : p.RedrivePolicy;
+      const arn = resolve(ctx, { 'Fn::GetAtt': [queueId, 'Arn'] });
+      const queue = new EmuQueue({
+        name: queueId, arn,
+        visibilityTimeoutMs: (p.VisibilityTimeout ?? 30) * 1000,
+        retentionMs: (p.MessageRetentionPeriod ?? 345_600) * 1000,
+        ...(redrive ? { deadLetterTargetArn: redrive.deadLetterTargetArn, maxReceiveCount: Number(redrive.maxReceiveCount) } : {}),
+      }, clock);
+      queues.set(queueId, queue);
+      queueByArn.set(arn, queue);
+    }
+    for (const queue of queues.values()) {
+      if (queue.config.deadLetterTargetArn) queue.deadLetterQueue = queueByArn.get(queue.config.deadLetterTargetArn);
+    }
+
+    // Every SQS event source mapping, polling its queue for its function.
+    const eventSources: SqsEventSource[] = [];
+    for (const [esmId, m] of resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')) {
+      const p = resolve(ctx, m.Properties);
+      const queue = queueByArn.get(p.EventSourceArn);
+      const target = [...hosts.entries()].find(([fnId]) => p.FunctionName === resolve(ctx, { Ref: fnId })
+        || p.FunctionName === resolve(ctx, { 'Fn::GetAtt': [fnId, 'Arn'] }));
+      if (!queue || !target) throw new Error(`event source mapping ${esmId}: unknown queue or function`);
+      const overridden = target[1] === consumer ? options.taskEventBatchingWindowSeconds : undefined;
+      eventSources.push(new SqsEventSource(queue, target[1], clock, {
+        id: esmId,
+        batchSize: p.BatchSize ?? 10,
+        batchingWindowMs: (overridden ?? p.MaximumBatchingWindowInSeconds ?? 0) * 1000,
+        ...(p.ScalingConfig?.MaximumConcurrency !== undefined ? { maximumConcurrency: p.ScalingConfig.MaximumConcurrency } : {}),
+        reportBatchItemFailures: (p.FunctionResponseTypes ?? []).includes('ReportBatchItemFailures'),
+        region: REGION,
+      }));
+    }
+
+    // Rules: each target a function (asynchronous invocation) or a queue (SendMessage); a constant Input replaces the event.
+    // A pattern rule with no such target (onDrainTimedOut's, to SNS) only records what it matches.
     const rules: Rule[] = resourcesOfType(template, 'AWS::Events::Rule').flatMap(([id, r]) => {
       const p = resolve(ctx, r.Properties);
       const base = {
@@ -160,40 +284,20 @@ export class Emulator {
         ...(p.ScheduleExpression ? { periodMs: parseRate(p.ScheduleExpression) } : {}),
         ...(p.State === 'DISABLED' ? { disabled: true } : {}),
       };
-      const invoking = (p.Targets ?? []).filter((t: any) => t.Arn === fnArn).map((t: any): Rule => ({
-        ...base, ...(t.Input !== undefined ? { input: JSON.parse(t.Input) } : {}),
-      }));
-      return invoking.length > 0 ? invoking : p.EventPattern ? [{ ...base, recordOnly: true }] : [];
+      const delivering = (p.Targets ?? []).flatMap((t: any): Rule[] => {
+        const fnTarget = byArn.get(t.Arn);
+        const queueTarget = queueByArn.get(t.Arn);
+        if (!fnTarget && !queueTarget) return [];
+        return [{
+          ...base,
+          ...(t.Input !== undefined ? { input: JSON.parse(t.Input) } : {}),
+          target: fnTarget ? { kind: 'lambda', ...fnTarget } : { kind: 'sqs', queue: queueTarget! },
+        }];
+      });
+      return delivering.length > 0 ? delivering : p.EventPattern ? [{ ...base, recordOnly: true }] : [];
     }).filter((r) => !options.lifecycleEventsOnly || JSON.stringify(r.eventPattern ?? {}).includes('EC2 Instance-terminate Lifecycle Action'));
-    const invokeConfig = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig').map(([, c]) => resolve(ctx, c.Properties))
-      .find((c) => c.FunctionName === fnProps.FunctionName || c.FunctionName === resolve(ctx, { Ref: fnId }));
-    const asyncConfig: AsyncInvokeConfig = {
-      maximumRetryAttempts: invokeConfig?.MaximumRetryAttempts ?? DEFAULT_ASYNC_CONFIG.maximumRetryAttempts,
-      maximumEventAgeMs: (invokeConfig?.MaximumEventAgeInSeconds ?? DEFAULT_ASYNC_CONFIG.maximumEventAgeMs / 1000) * 1000,
-    };
-    // Handler "index.handler": module index(.js) in the asset directory, export handler.
-    const handler = String(fnProps.Handler ?? 'index.handler');
-    const dot = handler.lastIndexOf('.');
-    const handlerFile = options.handlerFile ?? moduleFile(assetDir, handler.slice(0, dot));
-
-    const server = new AwsServer(world, options.faults, (options.seed ?? 42) + 1);
-    const endpoint = await server.start();
-    const lambda = new LambdaHost({
-      handlerFile,
-      exportName: options.handlerFile ? 'handler' : handler.slice(dot + 1),
-      functionName: resolve(ctx, { Ref: fnId }),
-      memoryMb: fnProps.MemorySize ?? 128,
-      ...(fnProps.LoggingConfig?.LogFormat ? { logFormat: fnProps.LoggingConfig.LogFormat } : {}),
-      environment: { ...fnProps.Environment?.Variables, ...options.extraEnvironment },
-      endpoint,
-      timeoutMs: options.timeoutMs ?? (fnProps.Timeout ?? 3) * 1000,
-      maxConcurrency: options.maxConcurrency ?? 4,
-      clock,
-      rng,
-      killRate: options.faults?.killInvocationRate,
-    });
-    server.invocationOf = (appId) => lambda.invocationOn(appId)?.requestId;
-    const bus = new EventBus(rules, lambda, clock, rng, options.faults, asyncConfig);
+    const primaryConfig = [...byArn.values()].find((t) => t.host === lambda)!.asyncConfig;
+    const bus = new EventBus(rules, lambda, clock, rng, options.faults, primaryConfig);
     const timeline: TimelineEntry[] = [];
     world.onEvent((event) => {
       timeline.push(describeEvent(clock.now(), event));
@@ -207,15 +311,17 @@ export class Emulator {
       at: o.endedAt, kind: 'outcome', instanceId: o.instanceId,
       text: `${o.instanceId} ${o.destination === 'WarmPool' ? 'stopped into the warm pool' : 'terminated'}: lifecycle action ${o.how} (${o.result}), ${o.tasksNotStopped} task(s) cut off`,
     }));
+    await Promise.all([...hosts.values()].map((h) => h.prewarm()));
     bus.startSchedules();
-    return new Emulator(clock, world, server, lambda, bus, template, clock.now(), timeline);
+    for (const source of eventSources) source.start();
+    return new Emulator(clock, world, server, lambda, bus, template, clock.now(), timeline, hosts, consumer, queues, eventSources);
   }
 
   /** Faults can change mid-scenario (for example, only once the drain has started). */
   setFaults(faults: FaultOptions): void {
     this.server.setFaults(faults);
     this.bus.setFaults(faults);
-    this.lambda.killRate = faults.killInvocationRate ?? 0;
+    for (const host of this.lambdas.values()) host.killRate = faults.killInvocationRate ?? 0;
   }
 
   /** Waits (in real time) until `done` holds; throws after `limitMs` of emulated time. */
@@ -229,7 +335,7 @@ export class Emulator {
 
   /** Waits until no invocation is running; a finished invocation's log lines are all in lambda.logLines. */
   async settle(limitMs = 10 * 60_000): Promise<void> {
-    await this.waitFor(() => this.lambda.invocations.every((i) => i.ok !== undefined), limitMs, 'running invocations to finish');
+    await this.waitFor(() => this.allInvocations().every((i) => i.ok !== undefined), limitMs, 'running invocations to finish');
   }
 
   /** Waits until every given instance has left (terminated or moved to the warm pool). */
@@ -249,7 +355,17 @@ export class Emulator {
 
   /** Lambda's billed milliseconds over all finished invocations (real time on this machine, rounded up per invocation). */
   billedMs(): number {
-    return this.lambda.invocations.reduce((sum, i) => sum + (i.billedMs ?? 0), 0);
+    return this.allInvocations().reduce((sum, i) => sum + (i.billedMs ?? 0), 0);
+  }
+
+  /** The invocations of every function, in the order they started. */
+  allInvocations(): Invocation[] {
+    return [...this.lambdas.values()].flatMap((h) => h.invocations).sort((a, b) => a.startedAt - b.startedAt);
+  }
+
+  /** Every line every function wrote. */
+  allLogLines(): string[] {
+    return [...this.lambdas.values()].flatMap((h) => h.logLines);
   }
 
   /** Waits the given emulated time. */
@@ -278,8 +394,8 @@ export class Emulator {
       && c.params.includes('DRAINING') && c.instanceIds.includes(instanceId));
     if (starts.length === 0) return 0;
     const first = starts[0].at;
-    const couldRace = this.lambda.invocations.filter((i) => i.startedAt <= first
-      && (i.instanceId === instanceId || i.detailType === 'Scheduled Event')).length;
+    const couldRace = this.allInvocations().filter((i) => i.startedAt <= first
+      && (i.instanceId === instanceId || i.records?.some((r) => r.instanceId === instanceId) || i.detailType === 'Scheduled Event')).length;
     return Math.max(0, starts.length - couldRace);
   }
 
@@ -291,7 +407,8 @@ export class Emulator {
 
   async stop(): Promise<void> {
     await this.bus.stop();
-    await this.lambda.stop();
+    await Promise.all(this.eventSources.map((s) => s.stop()));
+    await Promise.all([...this.lambdas.values()].map((h) => h.stop()));
     this.clock.stop();
     await this.server.stop();
   }
@@ -358,8 +475,8 @@ export async function runDrainScenario(scenario: DrainScenario): Promise<DrainSc
     targets.forEach((id) => emu.world.scaleIn(id));
     const outcomes = await emu.waitForOutcomes(targets, scenario.limitMs);
     return {
-      instanceIds: targets, outcomes, calls: [...emu.server.calls], invocations: [...emu.lambda.invocations],
-      logLines: [...emu.lambda.logLines], timeline: [...emu.timeline], deadLetters: emu.bus.deadLetters.length,
+      instanceIds: targets, outcomes, calls: [...emu.server.calls], invocations: emu.allInvocations(),
+      logLines: emu.allLogLines(), timeline: [...emu.timeline], deadLetters: emu.bus.deadLetters.length,
       throttled: emu.throttledCalls().length, billedMs: emu.billedMs(),
       durationMs: Math.max(...outcomes.map((o) => o.endedAt)) - start,
       callsPerInstance: Object.fromEntries(targets.map((id) => [id, emu.callsFor(id)])),

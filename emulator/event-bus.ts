@@ -8,6 +8,7 @@ import type { Timer, VirtualClock } from './clock';
 import { matchesPattern } from './event-pattern';
 import { type FaultOptions, Rng } from './faults';
 import type { Invocation, LambdaHost } from './lambda-host';
+import type { EmuQueue } from './sqs';
 import { eventTime } from './world';
 
 export interface Rule {
@@ -24,6 +25,11 @@ export interface Rule {
    * `EventBus.matches`, and nothing is invoked.
    */
   readonly recordOnly?: boolean;
+  /**
+   * Where the rule delivers: a function (asynchronous invocation, with its retries), or an SQS queue (SendMessage, the
+   * event as the message body). The bus's own function when not set.
+   */
+  readonly target?: BusTarget;
 }
 
 /** An event a rule matched. */
@@ -32,6 +38,10 @@ export interface RuleMatch {
   readonly ruleId: string;
   readonly event: Record<string, unknown>;
 }
+
+export type BusTarget =
+  | { readonly kind: 'lambda'; readonly host: LambdaHost; readonly asyncConfig: AsyncInvokeConfig }
+  | { readonly kind: 'sqs'; readonly queue: EmuQueue };
 
 /** Lambda's asynchronous invocation settings (AWS::Lambda::EventInvokeConfig). */
 export interface AsyncInvokeConfig {
@@ -123,31 +133,39 @@ export class EventBus {
     for (let i = 0; i < copies; i++) {
       const delay = DELIVERY_LATENCY_MS + this.rng.next() * (this.faults.maxExtraDelayMs ?? 0);
       this.deliveries.push({ at: this.clock.now(), ruleId: rule.id, detailType, fate: i === 0 ? 'delivered' : 'duplicated' });
-      this.clock.after(delay, () => this.track(this.invokeWithRetries(event, 0, this.clock.now())));
+      const target = rule.target;
+      if (target?.kind === 'sqs') {
+        this.clock.after(delay, () => { if (!this.stopped) target.queue.send(JSON.stringify(event)); });
+      } else {
+        const host = target?.host ?? this.lambda;
+        const config = target?.asyncConfig ?? this.asyncConfig;
+        this.clock.after(delay, () => this.track(this.invokeWithRetries(event, 0, this.clock.now(), host, config)));
+      }
     }
   }
 
   /** One asynchronous invocation (Lambda queued it at `queuedAt`), retried on a function error, timeout or crash. */
-  private async invokeWithRetries(event: Record<string, unknown>, attempt: number, queuedAt: number): Promise<void> {
+  private async invokeWithRetries(event: Record<string, unknown>, attempt: number, queuedAt: number,
+    host: LambdaHost = this.lambda, asyncConfig: AsyncInvokeConfig = this.asyncConfig): Promise<void> {
     if (this.stopped) return;
     let inv: Invocation;
     try {
-      inv = await this.lambda.invoke(event);
+      inv = await host.invoke(event);
     } catch {
       return; // host stopped
     }
     if (inv.ok || this.stopped) return;
     const error = inv.error ? { error: inv.error } : {};
-    if (attempt >= Math.min(this.asyncConfig.maximumRetryAttempts, ASYNC_RETRY_DELAYS_MS.length)) {
+    if (attempt >= Math.min(asyncConfig.maximumRetryAttempts, ASYNC_RETRY_DELAYS_MS.length)) {
       this.deadLetters.push({ event, ...error, attempts: attempt + 1, reason: 'RetriesExhausted' });
       return;
     }
     const retryAt = this.clock.now() + ASYNC_RETRY_DELAYS_MS[attempt];
-    if (retryAt - queuedAt > this.asyncConfig.maximumEventAgeMs) {
+    if (retryAt - queuedAt > asyncConfig.maximumEventAgeMs) {
       this.deadLetters.push({ event, ...error, attempts: attempt + 1, reason: 'EventAgeExceeded' });
       return;
     }
-    this.clock.after(ASYNC_RETRY_DELAYS_MS[attempt], () => this.track(this.invokeWithRetries(event, attempt + 1, queuedAt)));
+    this.clock.after(ASYNC_RETRY_DELAYS_MS[attempt], () => this.track(this.invokeWithRetries(event, attempt + 1, queuedAt, host, asyncConfig)));
   }
 
   private track(p: Promise<unknown>): void {

@@ -31,7 +31,32 @@ export class TokenBucket {
   }
 }
 
+/**
+ * Amazon ECS's request throttling, as documented: one token bucket per API action category, per account and Region,
+ * shared by every action of the category (Amazon ECS API Reference, "Request throttling for the Amazon ECS API",
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/request-throttling.html). Bucket maximum capacity is the
+ * burst, bucket refill rate the sustained rate per second; an empty bucket answers ThrottlingException. Only the
+ * categories of the actions the emulator serves are listed.
+ */
+export interface EcsThrottlingCategory { readonly category: string; readonly burst: number; readonly rate: number }
+export const ECS_THROTTLING_CATEGORIES: Readonly<Record<string, EcsThrottlingCategory>> = (() => {
+  const resourceModify = { category: 'Cluster resource modify actions', burst: 100, rate: 40 };
+  const resourceRead = { category: 'Cluster resource read actions', burst: 100, rate: 20 };
+  return {
+    DeleteAttributes: resourceModify, PutAttributes: resourceModify, StopTask: resourceModify,
+    // The page spells it UpdateContainerInstancesStates; the action is UpdateContainerInstancesState.
+    UpdateContainerInstancesState: resourceModify,
+    DescribeContainerInstances: resourceRead, DescribeTasks: resourceRead, ListContainerInstances: resourceRead, ListTasks: resourceRead,
+  };
+})();
+
 export interface FaultOptions {
+  /**
+   * Amazon ECS's documented per-category token buckets ({@link ECS_THROTTLING_CATEGORIES}), scaled by this factor
+   * (1 = the documented rates; less models an account whose other tools already use part of them). Auto Scaling
+   * documents no request rates: it is not throttled by this option.
+   */
+  readonly ecsTokenBuckets?: number;
   /** Probability that a call to the operation (or '*') answers a throttling error. */
   readonly throttleRate?: Record<string, number>;
   /** Probability that a call to the operation (or '*') answers a 5xx error. */

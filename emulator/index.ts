@@ -7,7 +7,7 @@
  */
 
 // The harness: synthesize the construct, run the bundled handler against the emulated AWS on one clock.
-export { type DrainScenario, type DrainScenarioResult, Emulator, type EmulatorOptions, runDrainScenario, type HookProps, type SynthesizedDrainStack, type TimelineEntry, functionAssetDir, synthDrainStack } from './emulator';
+export { type DrainScenario, type DrainScenarioResult, Emulator, type EmulatorOptions, runDrainScenario, type HookProps, type StackLayout, type SynthesizedDrainStack, type TimelineEntry, functionAssetDir, hookNameOf, synthDrainStack } from './emulator';
 
 // The emulated AWS: world model, APIs on the wire, EventBridge, Lambda, time and faults.
 export { ACCOUNT, REGION, type AddInstanceOptions, type RetentionRecord, type TerminationOutcome, World } from './world';
@@ -17,9 +17,11 @@ export { ASYNC_RETRY_DELAYS_MS, type AsyncInvokeConfig, type DeadLetter, type De
 export { InvalidEventPatternError, matchesPattern } from './event-pattern';
 export { type Invocation, LambdaHost, type LambdaHostOptions } from './lambda-host';
 export { ManualClock, VirtualClock } from './clock';
-export { type FaultOptions, Rng, TokenBucket } from './faults';
+export { ECS_THROTTLING_CATEGORIES, type FaultOptions, Rng, TokenBucket } from './faults';
+export { type BatchRecord, EmuQueue, type EventSourceMappingConfig, type QueueConfig, SqsEventSource } from './sqs';
 export { resolve, resourcesOfType } from './template';
 
 // Fidelity checks: the emulator against AWS's documented sample events and AWS's own service models.
 export { type SampleEventName, type ShapeDifference, describeDifference, jsonType, sampleEvent, shapeDifferences } from './sample-events';
 export { type CheckedExchange, type Service, type ServiceModel, checkExchange, locateModels } from './service-model';
+export { type TaskChurn, type TaskChurnOptions, type TaskEventCost, peakConcurrency, startTaskChurn, taskEventCost } from './workload';

@@ -25,13 +25,18 @@ export interface LambdaHostOptions {
   readonly clock: VirtualClock;
   readonly rng: Rng;
   readonly killRate?: number;
+  /** Prefix of request ids and of the environments' User-Agent tags, unique per function when several run. */
+  readonly requestIdPrefix?: string;
 }
 
 export interface Invocation {
   readonly requestId: string;
+  /** The event's detail-type; for an SQS batch, that of its messages' events when they share one, else 'SQS batch'. */
   readonly detailType: string;
-  /** The EC2 instance the event names (lifecycle, Spot and warm-pool events), if any. */
+  /** The EC2 instance the event names (lifecycle, Spot and warm-pool events), if any; for a batch of one, its. */
   readonly instanceId?: string;
+  /** For an SQS batch: each message's event, by detail-type and the EC2 instance it names. */
+  readonly records?: ReadonlyArray<{ readonly detailType: string; readonly instanceId?: string }>;
   readonly startedAt: number;
   /** Duration in emulated time. */
   emulatedMs?: number;
@@ -87,6 +92,11 @@ export class LambdaHost {
     this.killRate = options.killRate ?? 0;
   }
 
+  /** The User-Agent app id of an execution environment. */
+  private tag(seq: number): string {
+    return `emu-${this.options.requestIdPrefix ?? 'inv'}-env-${seq}`;
+  }
+
   private get functionName(): string {
     return this.options.functionName ?? 'drain-handler';
   }
@@ -122,12 +132,12 @@ export class LambdaHost {
         EMULATOR_HANDLER_EXPORT: this.options.exportName ?? 'handler',
         // The SDK appends `app/<id>` to its User-Agent: the emulator's server tells which environment, and so which
         // invocation, made each call. A harness-only tag: the handler neither reads nor needs it.
-        AWS_SDK_UA_APP_ID: environmentTag(streamSeq),
+        AWS_SDK_UA_APP_ID: this.tag(streamSeq),
       },
     });
     const ready = new Promise<void>((resolve) => child.once('message', () => resolve()));
     const worker: Worker = { child, ready, busy: false, retired: false, logsRead: new Map() };
-    this.byTag.set(environmentTag(streamSeq), worker);
+    this.byTag.set(this.tag(streamSeq), worker);
     for (const stream of [child.stdout, child.stderr]) {
       let buffer = '';
       stream?.on('data', (chunk: Buffer) => {
@@ -169,6 +179,27 @@ export class LambdaHost {
     }
   }
 
+  /**
+   * Starts one execution environment and runs its init phase (loading the handler module) now, before the scenario:
+   * a cold start on this machine takes up to a second or two of real time, which the clock's compression would
+   * stretch into tens of emulated seconds, far beyond a real cold start's few hundred milliseconds.
+   */
+  async prewarm(): Promise<void> {
+    if (this.environments > 0) return;
+    const worker = this.spawn();
+    worker.busy = true;
+    await worker.ready;
+    await new Promise<void>((resolve) => {
+      const onMessage = (msg: any) => {
+        if (msg?.type === 'initialized') { worker.child.off('message', onMessage); resolve(); }
+      };
+      worker.child.on('message', onMessage);
+      worker.child.send({ type: 'init' });
+    });
+    worker.busy = false;
+    this.queue.shift()?.();
+  }
+
   /** Kills an environment for good (Lambda replaces a crashed or timed-out one with a fresh cold start). */
   private retire(worker: Worker): void {
     worker.retired = true;
@@ -178,15 +209,8 @@ export class LambdaHost {
   /** One invocation; resolves with its record (never rejects: a failure is `ok: false`). */
   async invoke(event: Record<string, unknown>): Promise<Invocation> {
     const worker = await this.acquire();
-    const requestId = `inv-${++this.seq}`;
-    const detail = (event.detail ?? {}) as Record<string, unknown>;
-    const named = detail.EC2InstanceId ?? detail['instance-id'];
-    const record: Invocation = {
-      requestId,
-      detailType: String(event['detail-type'] ?? ''),
-      ...(typeof named === 'string' ? { instanceId: named } : {}),
-      startedAt: this.options.clock.now(),
-    };
+    const requestId = `${this.options.requestIdPrefix ?? 'inv'}-${++this.seq}`;
+    const record: Invocation = { requestId, ...describeInvocation(event), startedAt: this.options.clock.now() };
     this.invocations.push(record);
     worker.current = record;
     const realStart = Date.now();
@@ -273,7 +297,25 @@ export class LambdaHost {
   }
 }
 
-/** The User-Agent app id of an execution environment. */
-function environmentTag(seq: number): string {
-  return `emu-env-${seq}`;
+/** What an event says about itself, for the invocation record: an EventBridge event, or an SQS batch of them. */
+function describeInvocation(event: Record<string, unknown>): Pick<Invocation, 'detailType' | 'instanceId' | 'records'> {
+  const one = (e: Record<string, unknown>) => {
+    const detail = (e.detail ?? {}) as Record<string, unknown>;
+    const named = detail.EC2InstanceId ?? detail['instance-id'];
+    return { detailType: String(e['detail-type'] ?? ''), ...(typeof named === 'string' ? { instanceId: named } : {}) };
+  };
+  if (!Array.isArray(event.Records)) return one(event);
+  const records = event.Records.map((r: { body?: string }) => {
+    try {
+      return one(JSON.parse(String(r.body)) as Record<string, unknown>);
+    } catch {
+      return { detailType: '' };
+    }
+  });
+  const types = new Set(records.map((r) => r.detailType));
+  return {
+    detailType: types.size === 1 ? [...types][0] : 'SQS batch',
+    ...(records.length === 1 && records[0].instanceId ? { instanceId: records[0].instanceId } : {}),
+    records,
+  };
 }

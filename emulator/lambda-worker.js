@@ -31,15 +31,25 @@ function context(msg) {
   };
 }
 
+function load() {
+  if (!handler) {
+    handler = require(path.resolve(handlerFile))[exportName];
+    if (typeof handler !== 'function') throw new Error(`${handlerFile} does not export a function named ${exportName}`);
+  }
+}
+
 process.on('message', async (msg) => {
+  if (msg.type === 'init') {
+    // The init phase ahead of the first invocation (LambdaHost.prewarm); a failure shows again at the invocation.
+    try { load(); } catch { /* reported by the first invocation */ }
+    process.send({ type: 'initialized' });
+    return;
+  }
   if (msg.type !== 'invoke') return;
   const started = Date.now(); // emulated clock (time-shim.js)
   let answer;
   try {
-    if (!handler) {
-      handler = require(path.resolve(handlerFile))[exportName];
-      if (typeof handler !== 'function') throw new Error(`${handlerFile} does not export a function named ${exportName}`);
-    }
+    load();
     const result = await handler(msg.event, context(msg));
     answer = { type: 'result', requestId: msg.requestId, ok: true, result: result ?? null, emulatedMs: Date.now() - started };
   } catch (error) {

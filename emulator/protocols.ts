@@ -37,6 +37,21 @@ function page<T>(items: T[], maxResults: unknown, nextToken: unknown): { items: 
   return { items: items.slice(start, end), ...(end < items.length ? { nextToken: Buffer.from(String(end)).toString('base64') } : {}) };
 }
 
+/**
+ * The EC2 instance IDs a cluster query selects, for the two forms the emulator supports: `ec2InstanceId == i-…` and
+ * `ec2InstanceId in [i-…, i-…]` (quoted or not). Amazon ECS Developer Guide, "Create expressions to define container
+ * instances" (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/cluster-query-language.html): ec2InstanceId
+ * takes ==, !=, in, !in, =~ and !~. Undefined for any other expression.
+ */
+export function instanceFilter(filter: string): string[] | undefined {
+  const eq = /^\s*ec2InstanceId\s*==\s*(i-[0-9a-f]+)\s*$/.exec(filter);
+  if (eq) return [eq[1]];
+  const list = /^\s*ec2InstanceId\s+in\s*\[([^\]]*)\]\s*$/.exec(filter);
+  if (!list) return undefined;
+  const ids = list[1].split(',').map((x) => x.trim().replace(/^'(.*)'$/, '$1'));
+  return ids.every((id) => /^i-[0-9a-f]+$/.test(id)) ? ids : undefined;
+}
+
 export class EcsApi {
   constructor(private readonly world: World) {}
 
@@ -87,10 +102,7 @@ export class EcsApi {
   subject(operation: string, input: Record<string, any>): CallSubject {
     const fromCi = (refs: unknown[]) => refs.map((r) => this.ci(String(r))?.ec2InstanceId).filter((x): x is string => !!x);
     switch (operation) {
-      case 'ListContainerInstances': {
-        const m = /ec2InstanceId\s*==\s*(i-[0-9a-f]+)/.exec(String(input.filter ?? ''));
-        return { instanceIds: m ? [m[1]] : [] };
-      }
+      case 'ListContainerInstances': return { instanceIds: input.filter === undefined ? [] : instanceFilter(String(input.filter)) ?? [] };
       case 'DescribeContainerInstances':
       case 'UpdateContainerInstancesState': return { instanceIds: fromCi(input.containerInstances ?? []) };
       case 'PutAttributes':
@@ -122,9 +134,9 @@ export class EcsApi {
     if (input.status) items = items.filter((c) => c.status === input.status);
     else items = items.filter((c) => c.status !== 'INACTIVE');
     if (input.filter !== undefined) {
-      const m = /^\s*ec2InstanceId\s*==\s*(i-[0-9a-f]+)\s*$/.exec(String(input.filter));
-      if (!m) throw new ApiError('InvalidParameterException', `Unsupported filter in this emulator: ${input.filter}`);
-      items = items.filter((c) => c.ec2InstanceId === m[1]);
+      const ids = instanceFilter(String(input.filter));
+      if (!ids) throw new ApiError('InvalidParameterException', `Unsupported filter in this emulator: ${input.filter}`);
+      items = items.filter((c) => ids.includes(c.ec2InstanceId));
     }
     const { items: arns, nextToken } = page(items.map((c) => c.arn), input.maxResults, input.nextToken);
     return { containerInstanceArns: arns, ...(nextToken ? { nextToken } : {}) };
@@ -186,11 +198,13 @@ export class EcsApi {
   opListTasks(input: Record<string, any>) {
     const desired = input.desiredStatus ?? 'RUNNING';
     if (!['RUNNING', 'PENDING', 'STOPPED'].includes(desired)) throw new ApiError('InvalidParameterException', 'desiredStatus must be RUNNING, PENDING or STOPPED.');
-    let tasks = [...this.world.tasks.values()].filter((t) => t.desiredStatus === desired);
+    let tasks: EmuTask[];
     if (input.containerInstance) {
       const ci = this.ci(input.containerInstance);
       if (!ci) throw new ApiError('InvalidParameterException', 'Container instance not found.');
-      tasks = tasks.filter((t) => t.containerInstanceArn === ci.arn);
+      tasks = this.world.tasksOn(ci.arn).filter((t) => t.desiredStatus === desired);
+    } else {
+      tasks = [...this.world.tasks.values()].filter((t) => t.desiredStatus === desired);
     }
     const { items, nextToken } = page(tasks.map((t) => t.arn), input.maxResults, input.nextToken);
     return { taskArns: items, ...(nextToken ? { nextToken } : {}) };
@@ -311,13 +325,15 @@ export class AutoScalingApi {
     };
     const group = params.get('AutoScalingGroupName');
     const requireGroup = () => {
-      if (group !== this.world.groupName) throw new ApiError('ValidationError', `AutoScalingGroup name not found - AutoScalingGroup '${group}' not found`);
+      if (group === null || !this.world.groupNames.has(group)) throw new ApiError('ValidationError', `AutoScalingGroup name not found - AutoScalingGroup '${group}' not found`);
     };
+    const members = () => [...this.world.group.values()].filter((m) => m.groupName === group);
     const lifecycle = (fn: (id: string, hook: string) => boolean) => {
       requireGroup();
       const id = params.get('InstanceId') ?? this.instanceForToken(params.get('LifecycleActionToken'));
       const hook = params.get('LifecycleHookName') ?? '';
-      if (!id || !fn(id, hook)) throw new ApiError('ValidationError', `No active Lifecycle Action found with instance ID ${id ?? '(none)'}`);
+      // An action is found only for an instance of the named group.
+      if (!id || this.world.group.get(id)?.groupName !== group || !fn(id, hook)) throw new ApiError('ValidationError', `No active Lifecycle Action found with instance ID ${id ?? '(none)'}`);
       return undefined;
     };
     switch (operation) {
@@ -332,36 +348,41 @@ export class AutoScalingApi {
         return lifecycle((id, hook) => this.world.heartbeat(id, hook));
       case 'DescribeAutoScalingGroups': {
         const names = [...params.entries()].filter(([k]) => k.startsWith('AutoScalingGroupNames.member.')).map(([, v]) => v);
-        const inService = [...this.world.group.values()].filter((m) => !m.inWarmPool);
-        const groups = names.length === 0 || names.includes(this.world.groupName) ? [{
-          AutoScalingGroupName: this.world.groupName,
-          AutoScalingGroupARN: `arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:8e2b1c4d-0000-4000-8000-000000000001:autoScalingGroupName/${this.world.groupName}`,
-          MinSize: 0, MaxSize: 1000,
-          DesiredCapacity: this.world.desiredCapacity ?? inService.filter((m) => m.lifecycleState === 'InService').length,
-          DefaultCooldown: 300, AvailabilityZones: ['eu-west-1a', 'eu-west-1b'], HealthCheckType: 'EC2', HealthCheckGracePeriod: 0,
-          CreatedTime: new Date(this.world.clock.epochMs - 86_400_000).toISOString(), TerminationPolicies: ['Default'],
-          ...(this.world.warmPoolConfigured ? {
+        const selected = [...this.world.groupNames].filter((g) => names.length === 0 || names.includes(g));
+        const groups = selected.map((name) => {
+          const inGroup = [...this.world.group.values()].filter((m) => m.groupName === name);
+          const inService = inGroup.filter((m) => !m.inWarmPool);
+          return {
+            AutoScalingGroupName: name,
+            AutoScalingGroupARN: this.world.groupArnOf(name),
+            MinSize: 0, MaxSize: 1000,
+            DesiredCapacity: (name === this.world.groupName ? this.world.desiredCapacity : undefined)
+              ?? inService.filter((m) => m.lifecycleState === 'InService').length,
+            DefaultCooldown: 300, AvailabilityZones: ['eu-west-1a', 'eu-west-1b'], HealthCheckType: 'EC2', HealthCheckGracePeriod: 0,
+            CreatedTime: new Date(this.world.clock.epochMs - 86_400_000).toISOString(), TerminationPolicies: ['Default'],
+            ...(this.world.warmPoolConfigured ? {
             // Status is set only for a pool being deleted (PendingDelete), so an active pool has none.
-            WarmPoolConfiguration: { MinSize: 0, PoolState: 'Stopped', InstanceReusePolicy: { ReuseOnScaleIn: true } },
-            WarmPoolSize: [...this.world.group.values()].filter((m) => m.inWarmPool).length,
-          } : {}),
-          // https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_InstanceLifecyclePolicy.html (values: retain | terminate)
-          ...(this.world.terminateHookAbandon
-            ? { InstanceLifecyclePolicy: { RetentionTriggers: { TerminateHookAbandon: this.world.terminateHookAbandon } } }
-            : {}),
-          NewInstancesProtectedFromScaleIn: false, ServiceLinkedRoleARN: 'arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling',
-          Instances: inService.map((m) => ({
-            InstanceId: m.instanceId, InstanceType: 'm6g.large', AvailabilityZone: 'eu-west-1a', LifecycleState: m.lifecycleState,
-            HealthStatus: 'Healthy', ProtectedFromScaleIn: false, LaunchTemplate: { LaunchTemplateId: 'lt-0123456789abcdef0', LaunchTemplateName: 'ecs', Version: '1' },
-          })),
-        }] : [];
+              WarmPoolConfiguration: { MinSize: 0, PoolState: 'Stopped', InstanceReusePolicy: { ReuseOnScaleIn: true } },
+              WarmPoolSize: inGroup.filter((m) => m.inWarmPool).length,
+            } : {}),
+            // https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_InstanceLifecyclePolicy.html (values: retain | terminate)
+            ...(this.world.terminateHookAbandon
+              ? { InstanceLifecyclePolicy: { RetentionTriggers: { TerminateHookAbandon: this.world.terminateHookAbandon } } }
+              : {}),
+            NewInstancesProtectedFromScaleIn: false, ServiceLinkedRoleARN: 'arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling',
+            Instances: inService.map((m) => ({
+              InstanceId: m.instanceId, InstanceType: 'm6g.large', AvailabilityZone: 'eu-west-1a', LifecycleState: m.lifecycleState,
+              HealthStatus: 'Healthy', ProtectedFromScaleIn: false, LaunchTemplate: { LaunchTemplateId: 'lt-0123456789abcdef0', LaunchTemplateName: 'ecs', Version: '1' },
+            })),
+          };
+        });
         return { AutoScalingGroups: groups };
       }
       case 'DescribeScalingActivities': {
         requireGroup();
         // "Activities are sorted by start time. Activities still in progress are described first." (Auto Scaling API
         // Reference, DescribeScalingActivities, Activities; https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DescribeScalingActivities.html)
-        const newestFirst = [...this.world.activities].reverse();
+        const newestFirst = this.world.activities.filter((a) => a.groupName === group).reverse();
         const all = [...newestFirst.filter((a) => a.statusCode !== 'Successful'), ...newestFirst.filter((a) => a.statusCode === 'Successful')];
         const max = Number(params.get('MaxRecords') ?? 100);
         if (!Number.isInteger(max) || max < 1 || max > 100) throw new ApiError('ValidationError', 'MaxRecords must be between 1 and 100');
@@ -369,11 +390,11 @@ export class AutoScalingApi {
         const items = all.slice(start, start + max);
         return {
           Activities: items.map((a) => ({
-            ActivityId: a.activityId, AutoScalingGroupName: this.world.groupName, Description: a.description, Cause: a.cause,
+            ActivityId: a.activityId, AutoScalingGroupName: a.groupName, Description: a.description, Cause: a.cause,
             StartTime: new Date(a.startTime).toISOString(), ...(a.endTime !== undefined ? { EndTime: new Date(a.endTime).toISOString() } : {}),
             StatusCode: a.statusCode, Progress: a.statusCode === 'Successful' ? 100 : 50,
             Details: JSON.stringify({ 'Subnet ID': 'subnet-0123456789abcdef0', 'Availability Zone': 'eu-west-1a' }),
-            AutoScalingGroupARN: this.world.groupArn,
+            AutoScalingGroupARN: this.world.groupArnOf(a.groupName),
           })),
           ...(start + max < all.length ? { NextToken: Buffer.from(String(start + max)).toString('base64') } : {}),
         };
@@ -409,7 +430,7 @@ export class AutoScalingApi {
       case 'DescribeWarmPool': {
         requireGroup();
         return {
-          Instances: [...this.world.group.values()].filter((m) => m.inWarmPool)
+          Instances: members().filter((m) => m.inWarmPool)
             .map((m) => ({
               InstanceId: m.instanceId, LifecycleState: m.lifecycleState, HealthStatus: 'Healthy', AvailabilityZone: 'eu-west-1a',
               ProtectedFromScaleIn: false,

@@ -68,6 +68,8 @@ export interface LifecycleAction {
 
 export interface Hook {
   readonly name: string;
+  /** The group the hook belongs to; the world's default group when not set. */
+  readonly groupName?: string;
   readonly heartbeatTimeoutSeconds: number;
   readonly defaultResult: 'CONTINUE' | 'ABANDON';
   /** Passed through in the lifecycle action event, when set. */
@@ -91,6 +93,8 @@ export interface TerminationOutcome {
 /** An instance of the emulated group or its warm pool, with its lifecycle state and pending lifecycle actions. */
 export interface GroupMember {
   readonly instanceId: string;
+  /** The Auto Scaling group the instance belongs to. */
+  readonly groupName: string;
   lifecycleState: string;
   readonly actions: Map<string, LifecycleAction>;
   destination: 'EC2' | 'WarmPool';
@@ -106,6 +110,7 @@ export interface GroupMember {
 /** A scaling activity, as DescribeScalingActivities describes it (EC2 Auto Scaling API Reference, Activity). */
 export interface ScalingActivity {
   readonly activityId: string;
+  readonly groupName: string;
   readonly instanceId: string;
   readonly description: string;
   readonly cause: string;
@@ -141,6 +146,13 @@ export const isRetained = (lifecycleState: string) => lifecycleState.endsWith(':
 
 export interface AddInstanceOptions {
   readonly instanceId?: string;
+  /** The Auto Scaling group (see {@link World.addGroup}); the default group when not set. */
+  readonly groupName?: string;
+  /**
+   * An instance of the cluster that no Auto Scaling group of the world owns (capacity outside the groups under test,
+   * where unrelated tasks run): it is registered with ECS but has no group member.
+   */
+  readonly noGroup?: boolean;
   /** Container instance status, or 'unregistered' for an instance that never joined the cluster. */
   readonly status?: 'ACTIVE' | 'DRAINING' | 'REGISTERING' | 'INACTIVE' | 'unregistered';
   readonly serviceTasks?: number;
@@ -163,7 +175,10 @@ export type EventSink = (event: Record<string, unknown>) => void;
 export class World {
   readonly clusterName = 'prod';
   readonly clusterArn = `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/prod`;
+  /** The default Auto Scaling group; more are added with {@link addGroup}. */
   readonly groupName = 'prod-capacity';
+  /** Every Auto Scaling group of the world: the default one, and those added. */
+  readonly groupNames = new Set<string>(['prod-capacity']);
   readonly containerInstances = new Map<string, EmuContainerInstance>();
   readonly tasks = new Map<string, EmuTask>();
   readonly group = new Map<string, GroupMember>();
@@ -271,7 +286,18 @@ export class World {
     return this.seq.toString(16).padStart(width, '0');
   }
 
-  addHook(hook: Hook): void { this.hooks.push(hook); }
+  addHook(hook: Hook): void {
+    this.addGroup(hook.groupName ?? this.groupName);
+    this.hooks.push(hook);
+  }
+
+  /** Another Auto Scaling group whose instances register with the same cluster. */
+  addGroup(name: string): void { this.groupNames.add(name); }
+
+  /** The hooks of one group. */
+  hooksOf(groupName: string): Hook[] {
+    return this.hooks.filter((h) => (h.groupName ?? this.groupName) === groupName);
+  }
 
   /** A deterministic, random-looking UUID (v4 layout) per purpose and sequence number. */
   private uuid(purpose: string): string {
@@ -301,7 +327,12 @@ export class World {
   }
 
   get groupArn(): string {
-    return `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:8e2b1c4d-0000-4000-8000-000000000001:autoScalingGroupName/${this.groupName}`;
+    return this.groupArnOf(this.groupName);
+  }
+
+  groupArnOf(groupName: string): string {
+    const n = [...this.groupNames].indexOf(groupName) + 1;
+    return `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:8e2b1c4d-0000-4000-8000-${String(n).padStart(12, '0')}:autoScalingGroupName/${groupName}`;
   }
 
   /**
@@ -313,10 +344,14 @@ export class World {
   addInstance(options: AddInstanceOptions = {}): string {
     const instanceId = options.instanceId ?? `i-${this.id(17)}`;
     if (options.inWarmPool) this.warmPoolConfigured = true;
-    this.group.set(instanceId, {
-      instanceId, lifecycleState: options.inWarmPool ? 'Warmed:Stopped' : 'InService', actions: new Map(),
-      destination: 'EC2', origin: options.inWarmPool ? 'WarmPool' : 'AutoScalingGroup', inWarmPool: !!options.inWarmPool,
-    });
+    const groupName = options.groupName ?? this.groupName;
+    if (!this.groupNames.has(groupName)) throw new Error(`no group ${groupName} in the world`);
+    if (!options.noGroup) {
+      this.group.set(instanceId, {
+        instanceId, groupName, lifecycleState: options.inWarmPool ? 'Warmed:Stopped' : 'InService', actions: new Map(),
+        destination: 'EC2', origin: options.inWarmPool ? 'WarmPool' : 'AutoScalingGroup', inWarmPool: !!options.inWarmPool,
+      });
+    }
     const status = options.status ?? 'ACTIVE';
     if (status === 'unregistered') return instanceId;
     const arn = `arn:aws:ecs:${REGION}:${ACCOUNT}:container-instance/${this.clusterName}/${this.id(32)}`;
@@ -329,7 +364,7 @@ export class World {
       for (let i = 0; i < count; i++) {
         const taskArn = `arn:aws:ecs:${REGION}:${ACCOUNT}:task/${this.clusterName}/${this.id(32)}`;
         const family = kind === 'standalone' ? 'batch-job' : kind === 'daemon' ? 'log-router' : 'web';
-        this.tasks.set(taskArn, {
+        this.addTask({
           arn: taskArn, containerInstanceArn: arn, kind, stuck,
           group: kind === 'standalone' ? `family:${family}` : `service:${family}`,
           taskDefinitionArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/${family}:3`,
@@ -356,7 +391,36 @@ export class World {
   }
 
   tasksOn(containerInstanceArn: string): EmuTask[] {
-    return [...this.tasks.values()].filter((t) => t.containerInstanceArn === containerInstanceArn);
+    return [...(this.tasksByInstance.get(containerInstanceArn) ?? [])];
+  }
+
+  /** The tasks of each container instance, kept as tasks are created (busy clusters hold thousands of tasks). */
+  private readonly tasksByInstance = new Map<string, EmuTask[]>();
+
+  private addTask(task: EmuTask): void {
+    this.tasks.set(task.arn, task);
+    const list = this.tasksByInstance.get(task.containerInstanceArn);
+    if (list) list.push(task);
+    else this.tasksByInstance.set(task.containerInstanceArn, [task]);
+  }
+
+  /**
+   * Runs a standalone task (a batch job) on a container instance: RUNNING now, then it exits by itself after `runMs`
+   * and walks STOPPING → STOPPED, each change sent as an ECS task event. Used to load a cluster with task stops that
+   * concern no drain. Returns the task ARN.
+   */
+  runTask(containerInstanceArn: string, runMs: number, stoppingMs = 1_000): string {
+    const now = this.clock.now();
+    const taskArn = `arn:aws:ecs:${REGION}:${ACCOUNT}:task/${this.clusterName}/${this.id(32)}`;
+    const task: EmuTask = {
+      arn: taskArn, containerInstanceArn, kind: 'standalone', stuck: false, group: 'family:batch-job',
+      taskDefinitionArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/batch-job:3`, createdAt: now, startedAt: now, version: 1,
+      lastStatus: 'RUNNING', desiredStatus: 'RUNNING', deactivatingMs: 0, stoppingMs, stopping: false,
+    };
+    this.addTask(task);
+    this.emitTaskChange(task);
+    this.clock.after(runMs, () => this.stopTask(task, 'EssentialContainerExited', 'Essential container in task exited'));
+    return taskArn;
   }
 
   // ---------------------------------------------------------------- ECS behaviour
@@ -527,7 +591,8 @@ export class World {
     this.startActivity(member, destination === 'WarmPool'
       ? `Moving EC2 instance to warm pool: ${instanceId}`
       : `Terminating EC2 instance: ${instanceId}`, now);
-    for (const hook of this.hooks) {
+    const hooks = this.hooksOf(member.groupName);
+    for (const hook of hooks) {
       const action: LifecycleAction = {
         hookName: hook.name, token: this.uuid('token'), startedAt: now,
         expiresAt: now + hook.heartbeatTimeoutSeconds * 1000,
@@ -537,21 +602,21 @@ export class World {
       this.issuedTokens.push(action.token);
       this.armExpiry(member, action, hook);
       // https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-event-reference.html#terminate-lifecycle-action
-      this.emit('aws.autoscaling', 'EC2 Instance-terminate Lifecycle Action', [this.groupArn], {
-        LifecycleActionToken: action.token, AutoScalingGroupName: this.groupName, LifecycleHookName: hook.name,
+      this.emit('aws.autoscaling', 'EC2 Instance-terminate Lifecycle Action', [this.groupArnOf(member.groupName)], {
+        LifecycleActionToken: action.token, AutoScalingGroupName: member.groupName, LifecycleHookName: hook.name,
         EC2InstanceId: instanceId, LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
         ...(hook.notificationMetadata !== undefined ? { NotificationMetadata: hook.notificationMetadata } : {}),
         Origin: member.lifecycleState === 'Warmed:Terminating:Wait' ? 'WarmPool' : 'AutoScalingGroup',
         Destination: member.lifecycleState === 'Warmed:Terminating:Wait' ? 'EC2' : destination,
       });
     }
-    if (this.hooks.length === 0) this.end(member, 'completed', 'CONTINUE');
+    if (hooks.length === 0) this.end(member, 'completed', 'CONTINUE');
   }
 
   /** The scaling activity of a termination: MidLifecycleAction while its hooks wait, Successful once it ends. */
   private startActivity(member: GroupMember, description: string, now: number): void {
     this.activities.push({
-      activityId: this.uuid('activity'), instanceId: member.instanceId, description, startTime: now, statusCode: 'MidLifecycleAction',
+      activityId: this.uuid('activity'), groupName: member.groupName, instanceId: member.instanceId, description, startTime: now, statusCode: 'MidLifecycleAction',
       cause: `At ${eventTime(now)} an instance was taken out of service in response to a user request, shrinking the capacity.`,
     });
   }
@@ -569,7 +634,7 @@ export class World {
   heartbeat(instanceId: string, hookName: string): boolean {
     const member = this.group.get(instanceId);
     const action = member?.actions.get(hookName);
-    const hook = this.hooks.find((h) => h.name === hookName);
+    const hook = this.hooksOf(member?.groupName ?? this.groupName).find((h) => h.name === hookName);
     if (!member || !action || !hook) return false;
     action.expiresAt = this.clock.now() + hook.heartbeatTimeoutSeconds * 1000;
     this.armExpiry(member, action, hook);
@@ -673,8 +738,8 @@ export class World {
     member.destination = 'EC2';
     const now = this.clock.now();
     // https://docs.aws.amazon.com/autoscaling/ec2/userguide/warm-pools-eventbridge-events.html
-    this.emit('aws.autoscaling', 'EC2 Instance Launch Successful', [this.groupArn, `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/${instanceId}`], {
-      StatusCode: 'InProgress', Description: `Launching a new EC2 instance from warm pool: ${instanceId}`, AutoScalingGroupName: this.groupName,
+    this.emit('aws.autoscaling', 'EC2 Instance Launch Successful', [this.groupArnOf(member.groupName), `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/${instanceId}`], {
+      StatusCode: 'InProgress', Description: `Launching a new EC2 instance from warm pool: ${instanceId}`, AutoScalingGroupName: member.groupName,
       ActivityId: this.uuid('activity'), Details: { 'Availability Zone': `${REGION}a`, 'Subnet ID': 'subnet-0123456789abcdef0' },
       RequestId: this.uuid('request'), StatusMessage: '', EndTime: eventTime(now), EC2InstanceId: instanceId, StartTime: eventTime(now - 30_000),
       Cause: 'At 2026-11-23T10:00:00Z a user request update of AutoScalingGroup constraints changed the desired capacity.',
