@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Duration } from 'aws-cdk-lib';
 import { Emulator, type EmulatorOptions } from '../emulator';
+import { runScaleBench } from './scale-bench';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -17,7 +18,8 @@ const BASELINE = path.join(__dirname, 'baseline', 'instance-drain-hook.js');
 
 /** The baseline as aws-cdk-lib deploys it: hook heartbeat = Lambda timeout = 15 minutes at most, lifecycle events only. */
 const baselineOptions: EmulatorOptions = {
-  handlerFile: BASELINE, timeoutMs: 15 * MINUTE, lifecycleEventsOnly: true,
+  // Wired as aws-cdk-lib wires it: lifecycle events straight to the function (no lifecycle queue).
+  handlerFile: BASELINE, timeoutMs: 15 * MINUTE, lifecycleEventsOnly: true, layout: { perGroupTaskRule: true },
   props: { heartbeatTimeout: Duration.minutes(15), drainTimeout: Duration.hours(1) },
 };
 const productOptions: EmulatorOptions = { props: { heartbeatTimeout: Duration.minutes(10), drainTimeout: Duration.hours(1) } };
@@ -64,7 +66,7 @@ async function run(options: EmulatorOptions, scale: number, instances: number, d
     // every call the scheduled sweeps made, whether about instances or not
     const sweepRuns = new Set(emu.lambda.invocations.filter((i) => i.detailType === 'Scheduled Event').map((i) => i.requestId));
     const bySweep = emu.server.calls.filter((c) => c.invocationId !== undefined && sweepRuns.has(c.invocationId));
-    const invocations = emu.lambda.invocations.filter((i) => i.ok !== undefined);
+    const invocations = emu.allInvocations().filter((i) => i.ok !== undefined);
     const sleeping = options.handlerFile === BASELINE;
     const billed = invocations.reduce((sum, i) => sum + (sleeping ? (i.emulatedMs ?? 0) : (i.realMs ?? 0)), 0);
     return {
@@ -165,7 +167,10 @@ async function main(): Promise<void> {
   const synth = (withHook: boolean) => pct(Array.from({ length: 5 }, () => Number(execFileSync(process.execPath, ['-e', synthScript(withHook)]).toString())), 50);
   const without = synth(false);
   const withHook = synth(true);
-  console.log(`Synth time of a VPC + cluster + group stack: ${without.toFixed(0)} ms without, ${withHook.toFixed(0)} ms with the construct (+${(withHook - without).toFixed(0)} ms, p50 of 5)`);
+  console.log(`Synth time of a VPC + cluster + group stack: ${without.toFixed(0)} ms without, ${withHook.toFixed(0)} ms with the construct (+${(withHook - without).toFixed(0)} ms, p50 of 5)\n`);
+
+  // 7. Scale: busy clusters, several groups, a thousand instances at once (bench/scale-bench.ts).
+  await runScaleBench();
 }
 
 main().catch((e) => {

@@ -53,7 +53,9 @@ export function hookNameOf(groupName: string): string {
  * `cdk synth` of a stack holding the construct, for the emulator's groups and cluster. `extend` adds to the (first)
  * construct before synthesis (rules of `onDrainEvent` and its kin); such a stack is not cached.
  */
-export function synthDrainStack(props: HookProps = {}, extend?: (hook: DrainingLifecycleHook) => void, layout: StackLayout = {}): SynthesizedDrainStack {
+export function synthDrainStack(
+  props: HookProps = {}, extend?: (hook: DrainingLifecycleHook) => void, layout: StackLayout = {},
+): SynthesizedDrainStack {
   const key = JSON.stringify({ props, layout }, (_, v) => (v && typeof v === 'object' && 'toSeconds' in v ? `${v.toSeconds()}s` : v));
   const cached = extend ? undefined : synthCache.get(key);
   if (cached) return cached;
