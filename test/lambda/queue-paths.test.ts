@@ -6,6 +6,7 @@ import { CompleteLifecycleActionCommand, RecordLifecycleActionHeartbeatCommand }
 import { DescribeContainerInstancesCommand, DescribeTasksCommand, ListContainerInstancesCommand, UpdateContainerInstancesStateCommand } from '@aws-sdk/client-ecs';
 import { loadConsumerConfigs } from '../../lambda/consumer-config';
 import { encodeMarker, newMarker, DrainTrigger, DRAIN_MARKER_ATTRIBUTE, ownerId } from '../../lambda/drain-marker';
+import { GROUP_ENVIRONMENT_KEYS } from '../../lib/handler-contract';
 import { ASG, CLUSTER_ARN, CLUSTER_NAME, HOOK, containerInstanceArn, lifecycleEvent, taskArn, taskStoppedEvent } from './fixtures';
 import { FakeAws } from './mock-aws';
 
@@ -13,14 +14,17 @@ const GROUP_ENV = {
   CLUSTER_NAME, CLUSTER_ARN, AUTO_SCALING_GROUP_NAME: ASG, LIFECYCLE_HOOK_NAME: HOOK,
   DRAIN_TIMEOUT_SECONDS: '3600', HEARTBEAT_TIMEOUT_SECONDS: '600', SWEEP_INTERVAL_SECONDS: '60',
   DRAIN_TIMEOUT_RESULT: 'CONTINUE', STANDALONE_TASK_POLICY: 'WAIT', STANDALONE_TASK_GRACE_PERIOD_SECONDS: '300',
-  SPOT_INTERRUPTION_DRAINING: 'false', WARM_POOL_REACTIVATION: 'true', METRICS_NAMESPACE: 'EcsDrainingLifecycleHook',
+  TASK_PROTECTION_POLICY: 'IGNORE', SPOT_INTERRUPTION_DRAINING: 'false', WARM_POOL_REACTIVATION: 'true',
+  METRICS_NAMESPACE: 'EcsDrainingLifecycleHook', DRAIN_EVENTS: 'false',
   AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test',
 };
 const OTHER_ASG = 'batch-capacity';
 const OTHER_HOOK = 'batch-hook';
+/** A registered group, as the construct renders it: its function's environment values of GROUP_ENVIRONMENT_KEYS. */
+const groupTuple = (env: Record<string, string>) => GROUP_ENVIRONMENT_KEYS.map((k) => env[k] ?? null);
 const DRAIN_GROUPS = JSON.stringify([
-  [ASG, HOOK, 3600, 600, 60, 'CONTINUE', 'WAIT', 300, 'EcsDrainingLifecycleHook'],
-  [OTHER_ASG, OTHER_HOOK, 3600, 600, 60, 'CONTINUE', 'WAIT', 300, 'EcsDrainingLifecycleHook'],
+  groupTuple(GROUP_ENV),
+  groupTuple({ ...GROUP_ENV, AUTO_SCALING_GROUP_NAME: OTHER_ASG, LIFECYCLE_HOOK_NAME: OTHER_HOOK }),
 ]);
 const context = { getRemainingTimeInMillis: () => 120_000, awsRequestId: 'req-1' };
 
@@ -164,8 +168,9 @@ describe('the consumer\'s configuration', () => {
   test.each([
     ['not JSON', '{', 'must be a JSON array'],
     ['empty', '[]', 'must list at least one group'],
-    ['a short tuple', '[["a","b"]]', 'must have 9 fields'],
-    ['a bad value', JSON.stringify([[ASG, HOOK, -1, 600, 60, 'CONTINUE', 'WAIT', 300, 'ns']]), 'DRAIN_TIMEOUT_SECONDS'],
+    ['a short tuple', '[["a","b"]]', `must have ${GROUP_ENVIRONMENT_KEYS.length} values`],
+    ['a bad value', JSON.stringify([groupTuple({ ...GROUP_ENV, DRAIN_TIMEOUT_SECONDS: '-1' })]), 'DRAIN_TIMEOUT_SECONDS'],
+    ['a missing value', JSON.stringify([groupTuple({ ...GROUP_ENV, METRICS_NAMESPACE: undefined as unknown as string })]), 'METRICS_NAMESPACE'],
   ])('%s: a ConfigurationError that says what is wrong', (_, value, message) => {
     expect(() => loadConsumerConfigs({ ...env, DRAIN_GROUPS: value })).toThrow(message);
   });

@@ -5,7 +5,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { resolve } from '../../emulator';
 import { DrainingLifecycleHook } from '../../lib';
 import { PER_GROUP_TASK_RULE_CONTEXT, TASK_EVENT_PATH_ID_PREFIX } from '../../lib/cluster-task-events';
-import { MAX_GROUPS_PER_TASK_EVENT_PATH, TaskEventEnvironment } from '../../lib/handler-contract';
+import { GROUP_ENVIRONMENT_KEYS, MAX_GROUPS_PER_TASK_EVENT_PATH, TaskEventEnvironment } from '../../lib/handler-contract';
 import { ENV } from './fixtures';
 
 /** Hooks on `groups` of the clusters named, in one stack. */
@@ -71,8 +71,12 @@ describe('three hooks on three groups of one cluster', () => {
     const rendered = resolve({ template: template.toJSON(), region: ENV.region, account: ENV.account },
       consumers[0].Properties.Environment.Variables[TaskEventEnvironment.DRAIN_GROUPS]);
     const groups = JSON.parse(rendered);
-    expect(groups.map((g: unknown[]) => g[0])).toEqual(['web', 'batch', 'gpu']);
-    expect(groups[0]).toEqual(['web', expect.stringMatching(/^DrainHook0/), 3600, 600, 60, 'CONTINUE', 'WAIT', 300, 'EcsDrainingLifecycleHook']);
+    // each group: the values its own function's environment gives GROUP_ENVIRONMENT_KEYS
+    const groupFns = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Handler === 'index.handler');
+    const ctx = { template: template.toJSON(), region: ENV.region, account: ENV.account };
+    const own = groupFns.map((f) => resolve(ctx, f.Properties.Environment.Variables));
+    expect(groups).toEqual(own.map((env) => GROUP_ENVIRONMENT_KEYS.map((k) => env[k] ?? null)));
+    expect(groups.map((g: unknown[]) => g[GROUP_ENVIRONMENT_KEYS.indexOf('AUTO_SCALING_GROUP_NAME')])).toEqual(['web', 'batch', 'gpu']);
     expect(stack.resolve(consumers[0].Properties.Handler)).toBe('index.taskEventHandler');
   });
 });
@@ -104,4 +108,25 @@ test('release 0.1.0\'s wiring (the benchmark\'s internal context key): a task ru
   expect(paths(stack)).toEqual([]);
   template.resourcePropertiesCountIs('AWS::Events::Rule', { EventPattern: { source: ['aws.ecs'] } }, 2);
   template.resourceCountIs('AWS::Lambda::EventSourceMapping', 0);
+});
+
+test(`${MAX_GROUPS_PER_TASK_EVENT_PATH} hooks with long names: the consumer's environment stays within Lambda's 4 KB`, () => {
+  const stack = new Stack(new App(), 'Test', { env: ENV });
+  const c = ecs.Cluster.fromClusterArn(stack, 'Cluster', 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod');
+  for (let i = 0; i < MAX_GROUPS_PER_TASK_EVENT_PATH; i++) {
+    new DrainingLifecycleHook(stack, `DrainHook${i}`, {
+      // 64-character names: longer than CloudFormation's generated ones
+      autoScalingGroup: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, `Asg${i}`, `group-${i}-`.padEnd(64, 'x')),
+      cluster: c,
+      lifecycleHookName: `hook-${i}-`.padEnd(64, 'y'),
+      metricsNamespace: 'Platform/EcsDrainingLifecycleHook',
+    });
+  }
+  const template = Template.fromStack(stack);
+  const [consumer] = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Handler === 'index.taskEventHandler');
+  const ctx = { template: template.toJSON(), region: ENV.region, account: ENV.account };
+  const env = resolve(ctx, consumer.Properties.Environment.Variables) as Record<string, string>;
+  // Lambda counts the keys and values of every variable (AWS Lambda quotas: 4 KB in all).
+  const size = Object.entries(env).reduce((n, [k, v]) => n + k.length + String(v).length, 0);
+  expect(size).toBeLessThanOrEqual(4096);
 });

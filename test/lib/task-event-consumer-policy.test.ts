@@ -1,7 +1,7 @@
 /**
  * Least privilege of the cluster's task-event consumer, proven with the IAM simulator as the group function's role is
- * (test/lib/iam-policy.test.ts): it may read the container instances and tasks of its cluster, record heartbeats in
- * the drain marker, and complete or keep alive the lifecycle actions of its registered groups; nothing else.
+ * (test/lib/iam-policy.test.ts): for each registered hook, the drain permissions of that hook's own function (this
+ * cluster, that group), so it may act on their drains and on no other cluster or group.
  */
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { App, Stack } from 'aws-cdk-lib';
@@ -77,17 +77,26 @@ test('another cluster, and a group that is not registered: denied', async () => 
   expect(await decide(policy, 'autoscaling:CompleteLifecycleAction', group('batch'))).toBe('ImplicitlyDenied');
 });
 
-test('what only group functions do, and anything dangerous: denied, even on its cluster', async () => {
+test('anything dangerous, and another group\'s lifecycle: denied, even on its cluster', async () => {
   const policy = consumerPolicy([{ name: 'web', standaloneTaskPolicy: StandaloneTaskPolicy.STOP }]);
   const denied: Array<[string, string, string | undefined]> = [
-    ['ecs:UpdateContainerInstancesState', instance('prod'), 'prod'],
-    ['ecs:DeleteAttributes', instance('prod'), 'prod'],
-    ['ecs:ListContainerInstances', cluster('prod'), undefined],
-    ['autoscaling:DescribeAutoScalingGroups', '*', undefined],
     ['autoscaling:TerminateInstanceInAutoScalingGroup', group('web'), undefined],
+    ['autoscaling:UpdateAutoScalingGroup', group('web'), undefined],
+    ['autoscaling:RecordLifecycleActionHeartbeat', group('batch'), undefined],
     ['ecs:DeregisterContainerInstance', cluster('prod'), undefined],
+    ['ecs:DeleteCluster', cluster('prod'), undefined],
+    ['ecs:UpdateContainerInstancesState', instance('staging'), 'staging'],
+    ['iam:PassRole', `arn:aws:iam::${ACCOUNT}:role/admin`, undefined],
   ];
   for (const [action, resource, c] of denied) expect([action, await decide(policy, action, resource, c)]).toEqual([action, 'ImplicitlyDenied']);
+});
+
+test('what a registered hook\'s function may do on its drains, the consumer may too (it acts for that hook)', async () => {
+  const policy = consumerPolicy([{ name: 'web' }]);
+  for (const [action, resource, c] of [
+    ['ecs:UpdateContainerInstancesState', instance('prod'), 'prod'],
+    ['ecs:ListContainerInstances', cluster('prod'), undefined],
+  ] as Array<[string, string, string | undefined]>) expect([action, await decide(policy, action, resource, c)]).toEqual([action, 'Allowed']);
 });
 
 test('StopTask only when a registered group stops standalone tasks, and only in its cluster', async () => {
