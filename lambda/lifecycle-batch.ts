@@ -19,7 +19,7 @@ export interface LifecycleItem {
 }
 
 /** How many instances of a batch are worked on at once (a batch holds 10). */
-export const LIFECYCLE_BATCH_CONCURRENCY = 4;
+export const LIFECYCLE_BATCH_CONCURRENCY = 2;
 /** No new instance starts when less than this is left of the invocation; its message is retried. */
 export const LIFECYCLE_BATCH_RESERVE_MS = 30_000;
 

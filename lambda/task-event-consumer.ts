@@ -24,7 +24,7 @@ export interface ConsumerGroup {
 }
 
 /** How many drains of a batch are checked at once. */
-export const CONSUMER_CONCURRENCY = 4;
+export const CONSUMER_CONCURRENCY = 2;
 /** No new check starts when less than this is left of the invocation; its messages are retried. */
 export const CONSUMER_RESERVE_MS = 20_000;
 

@@ -34,7 +34,7 @@ async function main(): Promise<void> {
 
     // At equal times, an invocation comes before its calls, and a call before what it caused (the sort is stable).
     const lines: Array<{ at: number; text: string }> = [
-      ...emu.lambda.invocations.map((i) => ({ at: i.startedAt, text: `lambda invoked by "${i.detailType}"` })),
+      ...emu.allInvocations().map((i) => ({ at: i.startedAt, text: `lambda invoked by "${i.detailType}"` })),
       ...emu.server.calls.map((c) => ({ at: c.at, text: `call   ${c.service}:${c.operation}${c.instanceIds.length ? ` ${c.instanceIds.map(short).join(',')}` : ''}${c.error ? ` -> ${c.error}` : ''}` })),
       ...emu.timeline.map((t) => ({ at: t.at, text: `${t.kind === 'outcome' ? 'DONE  ' : 'aws   '} ${t.text}` })),
     ].sort((a, b) => a.at - b.at);
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
       const after = o.lastTaskStoppedAt !== undefined ? `${((o.endedAt - o.lastTaskStoppedAt) / 1000).toFixed(1)} s` : '-';
       console.log(`${short(id).padEnd(10)}${stopped.padEnd(19)}${stamp(o.endedAt - emu.startedAt).padEnd(21)}${after.padEnd(17)}${String(o.tasksNotStopped).padEnd(15)}${calls}`);
     }
-    console.log(`\nLambda invocations: ${emu.lambda.invocations.length}; lifecycle actions expired: ${emu.world.outcomes.filter((o) => o.how === 'expired').length}`);
+    console.log(`\nLambda invocations: ${emu.allInvocations().length}; lifecycle actions expired: ${emu.world.outcomes.filter((o) => o.how === 'expired').length}`);
   } finally {
     await emu.stop();
   }

@@ -18,7 +18,7 @@ export function expectCleanDrains(outcomes: readonly TerminationOutcome[], bound
 /** No lifecycle action token the emulator issued ever reaches the logs. */
 export function expectNoTokenLogged(emu: Emulator): void {
   expect(emu.world.issuedTokens.length).toBeGreaterThan(0);
-  expect(emu.lambda.logLines.filter((l) => emu.world.issuedTokens.some((t) => l.includes(t)))).toEqual([]);
+  expect(emu.allLogLines().filter((l) => emu.world.issuedTokens.some((t) => l.includes(t)))).toEqual([]);
 }
 
 /** Starts an emulator, runs `body`, always stops it (server, child processes, timers). */

@@ -42,7 +42,7 @@ describe('ECS custom-attribute quota full (10 registered through ECS_INSTANCE_AT
     // no marker, so no task event can complete it: the next sweep does, within one interval and a check
     expectCleanDrains([outcome], within(emu, 2 * MINUTE));
     expect(ci.attributes.has('ecs-draining-lifecycle-hook')).toBe(false);
-    expect(emu.lambda.logLines.some((l) => l.includes('"DrainsWithoutMarker"'))).toBe(true);
+    expect(emu.allLogLines().some((l) => l.includes('"DrainsWithoutMarker"'))).toBe(true);
   }));
 
   test('drainTimeout still applies, timed from the Auto Scaling termination activity', () => withEmulator({

@@ -14,7 +14,8 @@ jest.setTimeout(180_000);
 
 const SOURCE = 'ecs-draining-lifecycle-hook';
 const drainEventsOf = (emu: Emulator) => emu.bus.published.filter((e) => e.source === SOURCE) as Array<Record<string, any>>;
-const logsOf = (emu: Emulator) => emu.lambda.logLines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);
+/** Every function's log lines: the group's function, and the cluster's task-event consumer (which completes most drains). */
+const logsOf = (emu: Emulator) => emu.allLogLines().filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);
 
 /** The stack with a rule of each kind: timeouts to an SNS topic, completions, and every drain event. */
 function withRules(hook: DrainingLifecycleHook): void {
@@ -69,7 +70,7 @@ describe('drain events on the default bus', () => {
       expect(emu.bus.matchedBy('DrainHookAnyDrainEventRule')).toEqual(events);
       expect(emu.bus.matchedBy('DrainHookStartedRule').map((e) => (e.detail as { instanceId: string }).instanceId).sort()).toEqual([quick, stuck].sort());
       // ... and no AWS event: the handler's own rules never see a drain event
-      expect(emu.lambda.invocations.some((i) => i.detailType.startsWith('Drain '))).toBe(false);
+      expect(emu.allInvocations().some((i) => i.detailType.startsWith('Drain '))).toBe(false);
 
       // The logs name it too, at the timeout
       const blockerLines = logsOf(emu).filter((l) => l.message === 'a task is still blocking the drain');
@@ -103,8 +104,8 @@ describe('drain events on the default bus', () => {
     expect(emu.server.calls.filter((c) => c.operation === 'PutEvents').every((c) => c.error === 'InternalException')).toBe(true);
     const warnings = logsOf(emu).filter((l) => l.message === 'could not publish a drain event to EventBridge; the drain is not affected');
     expect(warnings.map((w) => w.detailType).sort()).toEqual(['Drain Completed', 'Drain Started', 'Drain Started', 'Drain Timed Out']);
-    expect(emu.lambda.logLines.filter((l) => l.includes('"DrainEventsNotPublished"'))).toHaveLength(4);
-    expect(emu.lambda.invocations.every((i) => i.ok)).toBe(true);
+    expect(emu.allLogLines().filter((l) => l.includes('"DrainEventsNotPublished"'))).toHaveLength(4);
+    expect(emu.allInvocations().every((i) => i.ok)).toBe(true);
     expect(emu.bus.deadLetters).toEqual([]);
   }));
 });
@@ -124,7 +125,8 @@ test('a waiting drain names its blocking tasks at each heartbeat, not at each ta
   })]);
   expect(logs.find((l) => l.message === 'recorded a lifecycle action heartbeat')).toMatchObject({ tasksNotStopped: 1 });
   // the two task events (the service tasks that stopped) named nothing
-  const taskEvents = emu.lambda.invocations.filter((i) => i.detailType === 'ECS Task State Change').length;
+  // (read by the cluster's task-event consumer, in batches)
+  const taskEvents = emu.allInvocations().flatMap((i) => i.records ?? [i]).filter((r) => r.detailType === 'ECS Task State Change').length;
   expect(taskEvents).toBeGreaterThanOrEqual(2);
   expect(emu.outcomeOf(id)).toBeUndefined();
 }));

@@ -81,7 +81,7 @@ test('every task event lost: the sweep\'s back-off check completes the drain, wi
   // the last task stops 5.5 minutes into the drain; the back-off check at 8 minutes finds it (not drainTimeout at 60)
   expectCleanDrains([outcome], within(emu, 3 * MINUTE));
   expect(emu.bus.deliveries.filter((d) => d.fate === 'dropped' && d.detailType === 'ECS Task State Change').length).toBeGreaterThanOrEqual(2);
-  expect(emu.lambda.invocations.filter((i) => i.detailType === 'ECS Task State Change')).toEqual([]);
+  expect(emu.allInvocations().filter((i) => i.detailType === 'ECS Task State Change')).toEqual([]);
 }));
 
 test('ECS unreadable for 15 minutes in the middle of a drain: the sweep keeps the action alive through Auto Scaling', () => withEmulator({

@@ -84,7 +84,7 @@ describe('protection that outlives drainTimeout (60 minutes of protection, a 15-
         // at drainTimeout (within a sweep): completed with drainTimeoutResult, not expired
         ended: outcome.how === 'completed' && outcome.result === 'CONTINUE' && outcome.endedAt >= drainTimeoutAt
           && outcome.endedAt - drainTimeoutAt <= within(SCALE, 2 * MINUTE),
-        timeoutWarned: emu.lambda.logLines.some((l) => l.includes('drainTimeout reached while tasks on the instance are still protected')),
+        timeoutWarned: emu.allLogLines().some((l) => l.includes('drainTimeout reached while tasks on the instance are still protected')),
       };
     });
   }

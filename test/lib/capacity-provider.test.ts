@@ -48,10 +48,13 @@ describe.each(COMBINATIONS)('forCapacityProvider, termination protection $enable
     expect(terminationHooks(template)).toEqual([own]);
   });
 
-  test('no aws-cdk-lib InstanceDrainHook: no DrainECSHook construct, no topic, one function (the handler)', () => {
+  test('no aws-cdk-lib InstanceDrainHook: no DrainECSHook construct, no topic, one drain function (the handler)', () => {
     expect(autoScalingGroup.node.tryFindChild('DrainECSHook')).toBeUndefined();
     template.resourceCountIs('AWS::SNS::Topic', 0);
-    template.resourceCountIs('AWS::Lambda::Function', 1);
+    // the hook's handler, and the cluster's task-event consumer (lib/cluster-task-events.ts): nothing of InstanceDrainHook
+    template.resourceCountIs('AWS::Lambda::Function', 2);
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Handler: 'index.handler' }, 1);
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Handler: 'index.taskEventHandler' }, 1);
   });
 
   test('ECS managed draining is off; managed termination protection is as given', () => {
