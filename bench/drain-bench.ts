@@ -95,9 +95,11 @@ function printCalls(label: string, r: RunResult, instances: number): void {
   if (r.sweeps === 0) return;
   // Split by the invocation that made each call: the events of the instance's own drain, or the scheduled sweep.
   const sweepOther = r.sweepCalls - r.sweepHeartbeats - r.sweepHeartbeatRecords - r.sweepTaskChecks;
-  const eventDriven = r.callTotal - r.sweepCalls / instances - (heartbeats - r.sweepHeartbeats / instances);
+  // Drain events (PutEvents, another issue's option) are reported apart from the drain's own calls.
+  const putEvents = r.callsPerInstance.PutEvents ?? 0;
+  const eventDriven = r.callTotal - r.sweepCalls / instances - (heartbeats - r.sweepHeartbeats / instances) - putEvents;
   const per = (n: number) => (n / instances).toFixed(1);
-  console.log(`    made by the instance's own events, heartbeats aside: ${eventDriven.toFixed(1)}`);
+  console.log(`    made by the instance's own events, heartbeats and drain events aside: ${eventDriven.toFixed(1)}; drain events (PutEvents): ${putEvents.toFixed(1)}`);
   console.log(`    made by the safety sweep: ${per(r.sweepCalls)} per instance = ${per(r.sweepHeartbeats)} heartbeats`
     + ` + ${per(r.sweepHeartbeatRecords)} PutAttributes recording them + ${per(r.sweepTaskChecks)} back-off task checks`
     + ` + ${per(sweepOther)} group listings (${sweepOther} calls over ${r.sweeps} sweeps, ${(sweepOther / r.sweeps).toFixed(1)} per sweep, shared by all ${instances} drains)`);

@@ -114,6 +114,7 @@ export interface FleetResult {
   readonly peakSweepOverlap: number;
   readonly invocations: number;
   readonly drainCallsPerInstance: number;
+  readonly putEventsPerInstance: number;
   readonly sweepCallsPerInterval: number;
   readonly throttled: number;
   readonly calls: number;
@@ -139,7 +140,10 @@ export async function fleet(design: Design, count: number, opts: { readonly scal
     const invocations = emu.allInvocations();
     const sweeps = invocations.filter((i) => i.detailType === 'Scheduled Event');
     const sweepIds = new Set(sweeps.map((i) => i.requestId));
-    const drainCalls = emu.server.calls.filter((c) => c.invocationId !== undefined && !sweepIds.has(c.invocationId) && c.instanceIds.length > 0);
+    // Drain events (PutEvents, another issue's option) are reported apart.
+    const drainCalls = emu.server.calls.filter((c) => c.invocationId !== undefined && !sweepIds.has(c.invocationId) && c.instanceIds.length > 0
+      && c.operation !== 'PutEvents');
+    const putEvents = emu.server.calls.filter((c) => c.operation === 'PutEvents').length;
     const sweepCalls = emu.server.calls.filter((c) => c.invocationId !== undefined && sweepIds.has(c.invocationId));
     const lastEnd = Math.max(...outcomes.map((o) => o.endedAt));
     const intervals = Math.max(1, Math.round((lastEnd - start) / MINUTE));
@@ -157,6 +161,7 @@ export async function fleet(design: Design, count: number, opts: { readonly scal
       invocations: invocations.length,
       // Every call of an invocation other than a sweep that concerns instances (a batched call counts once).
       drainCallsPerInstance: drainCalls.length / count,
+      putEventsPerInstance: putEvents / count,
       sweepCallsPerInterval: sweepCalls.length / intervals,
       throttled: emu.throttledCalls().length,
       calls: emu.server.calls.length,
@@ -230,7 +235,7 @@ export async function runScaleBench(): Promise<void> {
     console.log(`  ${r.design}: ${r.completed}/${count} completed, ${r.premature} premature, ${r.expired} expired; completion after the last task STOPPED `
       + `p50 ${sec(pct(r.latencies, 50))}, p90 ${sec(pct(r.latencies, 90))}, max ${sec(Math.max(...r.latencies))}`);
     console.log(`    peak concurrency: lifecycle ${r.peakLifecycleConcurrency}, task events ${r.peakTaskEventConcurrency}, overlapping sweeps ${r.peakSweepOverlap}; `
-      + `${r.invocations} invocations; calls of the drains' own events ${n(r.drainCallsPerInstance, 1)} per instance; sweep calls ${n(r.sweepCallsPerInterval, 1)} per minute; `
+      + `${r.invocations} invocations; calls of the drains' own events ${n(r.drainCallsPerInstance, 1)} per instance (drain events apart: ${n(r.putEventsPerInstance, 1)} PutEvents); sweep calls ${n(r.sweepCallsPerInterval, 1)} per minute; `
       + `${r.throttled} of ${r.calls} calls throttled; last completion after ${sec(r.lastCompletionMs)} emulated (${sec(r.wallMs)} wall)`);
   }
   console.log(`  baseline: not emulated at ${count}: each instance holds one invocation that sleeps through its drain, so it needs ${count} concurrent executions (the default account quota), which this machine cannot host.\n`);
