@@ -8,6 +8,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Context } from 'aws-lambda';
 import { SdkAutoScalingGateway, SdkEcsGateway, SdkEventBridgeGateway } from './aws-gateways';
+import { DrainBudgetGate } from './budget';
 import { type DrainConfig, loadConfig } from './config';
 import { loadConsumerConfigs } from './consumer-config';
 import { DrainCore } from './drain-core';
@@ -141,18 +142,11 @@ async function handleLifecycleQueueBatch(records: readonly QueueRecord[], contex
       log.info('event ignored', { reason: trigger.kind === 'ignored' ? trigger.reason : `${trigger.kind} is not read from the lifecycle queue` });
     }
   }
-  if (new Set(items.map((i) => i.instanceId)).size === 1) {
+  if (new Set(items.map((i) => i.instanceId)).size === 1 || config.drainBudget) {
     // A batch of one instance (the common case at low traffic) costs what a single event does: one
     // ListContainerInstances for an ACTIVE instance, where the batch's lookup needs a DescribeContainerInstances too.
-    const [item] = items;
-    try {
-      const report = await new Drainer(deps).handle({ kind: 'lifecycle-action', instanceId: item.instanceId, origin: item.origin });
-      return { trigger: 'lifecycle-batch', instances: report, ...batchResponse([]) };
-    } catch (error) {
-      deps.metrics.count(MetricName.HANDLER_ERRORS);
-      log.error('lifecycle action failed; its message is retried and the sweep re-checks the instance', { instanceId: item.instanceId, error });
-      return { trigger: 'lifecycle-batch', instances: [], ...batchResponse(items.map((i) => i.messageId)) };
-    }
+    // With a disruption budget every lifecycle action goes through the budget's gate, one at a time, as single events do.
+    return handleOneByOne(items, new Drainer(deps), deps, log);
   }
   try {
     const { reports, failedMessageIds } = await handleLifecycleBatch(items, core, deps, () => context?.getRemainingTimeInMillis() ?? Infinity);
@@ -162,6 +156,24 @@ async function handleLifecycleQueueBatch(records: readonly QueueRecord[], contex
     log.error('lifecycle batch failed; its messages are retried and the sweep re-checks the instances', { error });
     throw error;
   }
+}
+
+/** Each lifecycle action of a batch as a single event would be handled; a failure fails that instance's messages only. */
+async function handleOneByOne(items: readonly LifecycleItem[], drainer: Drainer, deps: ConstructorParameters<typeof DrainCore>[0],
+  log: Logger): Promise<HandlerResult & BatchResponse> {
+  const reports: InstanceReport[] = [];
+  const failed: string[] = [];
+  for (const instanceId of new Set(items.map((i) => i.instanceId))) {
+    const item = items.find((i) => i.instanceId === instanceId)!;
+    try {
+      reports.push(...await drainer.handle({ kind: 'lifecycle-action', instanceId, origin: item.origin }));
+    } catch (error) {
+      deps.metrics.count(MetricName.HANDLER_ERRORS);
+      log.error('lifecycle action failed; its message is retried and the sweep re-checks the instance', { instanceId, error });
+      failed.push(...items.filter((i) => i.instanceId === instanceId).map((i) => i.messageId));
+    }
+  }
+  return { trigger: 'lifecycle-batch', instances: reports, ...batchResponse(failed) };
 }
 
 let consumerConfigs: DrainConfig[] | undefined;
@@ -184,7 +196,10 @@ export async function taskEventHandler(event: unknown, context?: HandlerContext)
       cluster: groupConfig.clusterName, autoScalingGroupName: groupConfig.autoScalingGroupName, lifecycleHookName: groupConfig.lifecycleHookName,
     });
     const deps = groupDeps(groupConfig, log);
-    return { core: new DrainCore(deps), metrics: deps.metrics, log };
+    const core = new DrainCore(deps);
+    // With a disruption budget, the drain that ended frees its place: the next waiting instance starts at once.
+    const budget = groupConfig.drainBudget ? new DrainBudgetGate(core, deps, groupConfig.drainBudget) : undefined;
+    return { core, metrics: deps.metrics, log, ...(budget ? { budget } : {}) };
   });
   const log = rootLog.child({ cluster: configs[0].clusterName });
   const consumer = { consumer: new TaskEventConsumer(new SdkEcsGateway(ecsClient, configs[0].clusterName), groups,

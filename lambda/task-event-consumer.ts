@@ -7,6 +7,7 @@
  * messages of its container instance (partial batch failure); a batch that cannot be read at all fails whole. Both
  * come back after the queue's visibility timeout; the sweep's back-off check catches anything lost.
  */
+import type { DrainBudgetGate } from './budget';
 import { planInstance } from './decisions';
 import type { DrainCore, InstanceReport } from './drain-core';
 import { decodeMarker } from './drain-marker';
@@ -19,6 +20,8 @@ import { BoundedRunner } from './work-scope';
 /** One registered group: its drain core, and its metrics (its own dimension). */
 export interface ConsumerGroup {
   readonly core: DrainCore;
+  /** The group's disruption budget, when it has one: a drain that ends lets the next waiting instance start. */
+  readonly budget?: DrainBudgetGate;
   readonly metrics: Metrics;
   readonly log: Logger;
 }
@@ -97,7 +100,9 @@ export class TaskEventConsumer {
       if (held) return [await group.core.drain(instance.ec2InstanceId, instance)];
       // Any one of the tasks the batch reports STOPPED needs no DescribeTasks.
       const [taskArn] = named.get(instance.arn)!.taskArns;
-      return [await group.core.evaluateAfterTaskStopped({ instance, marker, recorded: true }, taskArn)];
+      const report = await group.core.evaluateAfterTaskStopped({ instance, marker, recorded: true }, taskArn);
+      // As the group function's onTaskStopped does: the drain that ended frees its place in the budget.
+      return group.budget ? [report, ...await group.budget.admitAfterEvent([report])] : [report];
     });
     const retried = drains.filter((d) => failedArns.has(d.instance.arn) || !checked.has(d.instance.arn)).map((d) => d.instance.arn);
     return {

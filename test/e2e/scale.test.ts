@@ -76,7 +76,7 @@ test('three groups of one cluster drain at once: one shared task-event path, eac
 test('100 instances terminating together, 3 tasks each, under ECS token buckets at a tenth of the documented rates', () => withEmulator({
   // A tenth of the documented buckets (2 reads and 4 writes a second): a hundred instances put the pressure on ECS
   // that a thousand put on the full rates. Eight execution environments per function: enough for a storm to show.
-  scale: 10, seed: 12, maxConcurrency: 8, faults: { ecsTokenBuckets: 0.1 }, ...layout(),
+  scale: 5, seed: 12, maxConcurrency: 8, faults: { ecsTokenBuckets: 0.1 }, ...layout(),
 }, async (emu) => {
   const { peakConcurrency } = await import('../../emulator');
   // Load balancer deregistration delays from 30 s to 10.5 minutes: 300 task stops over ten minutes.
