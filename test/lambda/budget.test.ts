@@ -2,17 +2,14 @@
  * The disruption budget in the handler (lambda/budget.ts), against mocked SDK clients: which instances start
  * draining, which wait QUEUED (kept alive, ACTIVE), and when the next one starts.
  */
-import { AutoScalingClient, DescribeScalingActivitiesCommand } from '@aws-sdk/client-auto-scaling';
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { SdkAutoScalingGateway, SdkEcsGateway } from '../../lambda/aws-gateways';
+import { DescribeScalingActivitiesCommand } from '@aws-sdk/client-auto-scaling';
 import { admitBy } from '../../lambda/budget-decisions';
 import type { DrainConfig } from '../../lambda/config';
 import { type DrainEvent, DrainEventType } from '../../lambda/drain-events';
 import { DRAIN_MARKER_ATTRIBUTE, DrainPhase, decodeMarker } from '../../lambda/drain-marker';
-import { Drainer } from '../../lambda/drainer';
+import { type Drainer } from '../../lambda/drainer';
 import { classifyEvent } from '../../lambda/events';
-import { EmfMetrics, JsonLogger } from '../../lambda/telemetry';
-import { ASG, CapturedLines, HOOK, config as baseConfig, lifecycleEvent, scheduledEvent, taskStoppedEvent } from './fixtures';
+import { CapturedLines, config as baseConfig, lifecycleEvent, scheduledEvent, taskStoppedEvent, sdkDrainer } from './fixtures';
 import { FakeAws, type FakeInstance } from './mock-aws';
 
 const T0 = Date.UTC(2026, 10, 23, 10, 0, 0);
@@ -30,16 +27,7 @@ class Harness {
 
   constructor(overrides: Partial<DrainConfig> = {}) {
     this.config = baseConfig({ drainBudget: { kind: 'COUNT', value: 2 }, ...overrides });
-    const clock = { now: () => this.nowMs };
-    this.drainer = new Drainer({
-      config: this.config,
-      ecs: new SdkEcsGateway(new ECSClient({ region: 'eu-west-1' }), this.config.clusterName),
-      autoScaling: new SdkAutoScalingGateway(new AutoScalingClient({ region: 'eu-west-1' }), ASG, HOOK),
-      clock,
-      log: new JsonLogger(this.out.write, clock.now),
-      metrics: new EmfMetrics(this.out.write, clock.now, this.config.metricsNamespace, ASG),
-      events: { publish: async (event) => { this.published.push(event); } },
-    });
+    this.drainer = sdkDrainer(this.config, () => this.nowMs, this.out, this.published);
   }
 
   advance(seconds: number): void { this.nowMs += seconds * 1000; }

@@ -1,7 +1,12 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { SdkAutoScalingGateway, SdkEcsGateway } from '../../lambda/aws-gateways';
 import type { DrainConfig } from '../../lambda/config';
 import type { ContainerInstanceState, TaskState } from '../../lambda/decisions';
+import type { DrainEvent } from '../../lambda/drain-events';
 import { DrainPhase, DrainTrigger, encodeMarker, ownerId } from '../../lambda/drain-marker';
-import type { LineWriter } from '../../lambda/telemetry';
+import { Drainer } from '../../lambda/drainer';
+import { EmfMetrics, JsonLogger, type LineWriter } from '../../lambda/telemetry';
 
 export const ACCOUNT = '123456789012';
 export const CLUSTER_NAME = 'prod';
@@ -138,4 +143,21 @@ export function scheduledEvent(time = '2026-11-23T10:06:00Z'): Record<string, un
     'resources': [`arn:aws:events:eu-west-1:${ACCOUNT}:rule/sweep`],
     'detail': {},
   };
+}
+
+/**
+ * A drainer over the real SDK gateways (answered by aws-sdk-client-mock, see mock-aws.ts), on a clock the test moves,
+ * its logs and metrics written to `out`, and the drain events it publishes pushed to `events`.
+ */
+export function sdkDrainer(config: DrainConfig, now: () => number, out: CapturedLines, events: DrainEvent[]): Drainer {
+  const clock = { now };
+  return new Drainer({
+    config,
+    ecs: new SdkEcsGateway(new ECSClient({ region: 'eu-west-1' }), config.clusterName),
+    autoScaling: new SdkAutoScalingGateway(new AutoScalingClient({ region: 'eu-west-1' }), ASG, HOOK),
+    clock,
+    log: new JsonLogger(out.write, clock.now),
+    metrics: new EmfMetrics(out.write, clock.now, config.metricsNamespace, ASG),
+    events: { publish: async (event) => { events.push(event); } },
+  });
 }

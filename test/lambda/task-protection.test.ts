@@ -4,17 +4,14 @@
  * stop, and is set DRAINING once no task is protected or drainTimeout comes. Each scenario also runs with IGNORE where
  * that shows the difference.
  */
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { ECSClient, GetTaskProtectionCommand } from '@aws-sdk/client-ecs';
-import { SdkAutoScalingGateway, SdkEcsGateway } from '../../lambda/aws-gateways';
+import { GetTaskProtectionCommand } from '@aws-sdk/client-ecs';
 import type { DrainConfig } from '../../lambda/config';
 import { planInstance } from '../../lambda/decisions';
 import type { DrainEvent } from '../../lambda/drain-events';
 import { DRAIN_MARKER_ATTRIBUTE, DrainPhase, DrainTrigger, decodeMarker, encodeMarker } from '../../lambda/drain-marker';
-import { Drainer } from '../../lambda/drainer';
+import { type Drainer } from '../../lambda/drainer';
 import { classifyEvent } from '../../lambda/events';
-import { EmfMetrics, JsonLogger } from '../../lambda/telemetry';
-import { ASG, CapturedLines, HOOK, OWNER, config as baseConfig, instance, lifecycleEvent, marker, scheduledEvent, taskStoppedEvent } from './fixtures';
+import { CapturedLines, OWNER, config as baseConfig, instance, lifecycleEvent, marker, scheduledEvent, taskStoppedEvent, sdkDrainer } from './fixtures';
 import { FakeAws, type FakeInstance, type FakeTask } from './mock-aws';
 
 const I1 = 'i-0123456789abcdef0';
@@ -32,16 +29,7 @@ class Harness {
 
   constructor(overrides: Partial<DrainConfig> = {}) {
     this.config = baseConfig(overrides);
-    const clock = { now: () => this.nowMs };
-    this.drainer = new Drainer({
-      config: this.config,
-      ecs: new SdkEcsGateway(new ECSClient({ region: 'eu-west-1' }), this.config.clusterName),
-      autoScaling: new SdkAutoScalingGateway(new AutoScalingClient({ region: 'eu-west-1' }), ASG, HOOK),
-      clock,
-      log: new JsonLogger(this.out.write, clock.now),
-      metrics: new EmfMetrics(this.out.write, clock.now, this.config.metricsNamespace, ASG),
-      events: { publish: async (event) => { this.events.push(event); } },
-    });
+    this.drainer = sdkDrainer(this.config, () => this.nowMs, this.out, this.events);
   }
 
   advance(seconds: number): void { this.nowMs += seconds * 1000; }
