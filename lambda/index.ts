@@ -12,7 +12,7 @@ import { DrainBudgetGate } from './budget';
 import { type DrainConfig, loadConfig } from './config';
 import { loadConsumerConfigs } from './consumer-config';
 import { DrainCore } from './drain-core';
-import { type DrainEventPublisher, EventBridgeDrainEvents, NO_DRAIN_EVENTS } from './drain-events';
+import { EventBridgeDrainEvents, NO_DRAIN_EVENTS } from './drain-events';
 import { Drainer, type InstanceReport } from './drainer';
 import { classifyEvent } from './events';
 import { type LifecycleItem, handleLifecycleBatch } from './lifecycle-batch';
@@ -55,31 +55,9 @@ export async function handler(event: unknown, context?: HandlerContext): Promise
 }
 
 async function handleEvent(event: unknown, context?: HandlerContext): Promise<HandlerResult> {
-  const rootLog = new JsonLogger(stdoutWriter, clock.now, context?.awsRequestId ? { requestId: context.awsRequestId } : {});
-  try {
-    config ??= loadConfig(process.env);
-  } catch (error) {
-    // No namespace to count it in: the function's own Errors metric (and the dead-letter queue) show it.
-    rootLog.error('handler configuration is invalid', { error });
-    throw error;
-  }
-  const log = rootLog.child({
-    cluster: config.clusterName, autoScalingGroupName: config.autoScalingGroupName, lifecycleHookName: config.lifecycleHookName,
-  });
-  const metrics = new EmfMetrics(stdoutWriter, clock.now, config.metricsNamespace, config.autoScalingGroupName);
-  // One publisher per invocation: once a PutEvents fails it sends no more in this invocation.
-  const events: DrainEventPublisher = config.drainEvents
-    ? new EventBridgeDrainEvents(new SdkEventBridgeGateway(eventBridgeClient), log, metrics)
-    : NO_DRAIN_EVENTS;
-  const drainer = new Drainer({
-    config,
-    ecs: new SdkEcsGateway(ecsClient, config.clusterName),
-    autoScaling: new SdkAutoScalingGateway(autoScalingClient, config.autoScalingGroupName, config.lifecycleHookName),
-    clock,
-    log,
-    metrics,
-    events,
-  });
+  const { config, log, deps } = groupWiring(context);
+  const { metrics } = deps;
+  const drainer = new Drainer(deps);
   const trigger = classifyEvent(event, config);
   try {
     const instances = await drainer.handle(trigger, () => context?.getRemainingTimeInMillis() ?? Infinity);
@@ -102,6 +80,7 @@ function groupWiring(context: HandlerContext | undefined): GroupWiring {
   try {
     config ??= loadConfig(process.env);
   } catch (error) {
+    // No namespace to count it in: the function's own Errors metric (and the dead-letter queue) show it.
     rootLog.error('handler configuration is invalid', { error });
     throw error;
   }
