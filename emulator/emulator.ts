@@ -407,12 +407,28 @@ export class Emulator {
     return this.server.calls.filter((c) => mutating.has(c.operation)).map((c) => c.operation);
   }
 
-  async stop(): Promise<void> {
-    await this.bus.stop();
-    await Promise.all(this.eventSources.map((s) => s.stop()));
-    await Promise.all([...this.lambdas.values()].map((h) => h.stop()));
+  /**
+   * Stops everything: deliveries and pollers first (each lets its running invocation end), then the functions, the
+   * clock and the server. A stage that has not ended after `limitRealMs` of real time is cut short (its
+   * invocations killed) and the stop rejects naming it, so a harness bug shows as an error, not as a hung test.
+   */
+  async stop(limitRealMs = 30_000): Promise<void> {
+    let stage = 'event bus deliveries';
+    const graceful = (async () => {
+      await this.bus.stop();
+      stage = 'SQS event source pollers';
+      await Promise.all(this.eventSources.map((s) => s.stop()));
+      stage = 'functions';
+      await Promise.all([...this.lambdas.values()].map((h) => h.stop()));
+    })();
+    let watchdog: NodeJS.Timeout | undefined;
+    const cutShort = new Promise<string>((resolve) => { watchdog = setTimeout(() => resolve(stage), limitRealMs); });
+    const hung = await Promise.race([graceful.then(() => undefined), cutShort]);
+    clearTimeout(watchdog);
+    if (hung !== undefined) await Promise.all([...this.lambdas.values()].map((h) => h.stop()));
     this.clock.stop();
     await this.server.stop();
+    if (hung !== undefined) throw new Error(`emulator stop: ${hung} had not ended after ${limitRealMs / 1000} real seconds`);
   }
 }
 

@@ -59,7 +59,8 @@ interface Worker {
   /** Per request id, how many of the two streams have been read up to the end of its logs. */
   readonly logsRead: Map<string, number>;
   onLogsRead?: () => void;
-  readonly ready: Promise<void>;
+  /** Resolves true once the child has said it is ready; false if it exited first (killed while starting). */
+  readonly ready: Promise<boolean>;
   busy: boolean;
   /** Killed (timeout, injected crash): never handed another invocation. */
   retired: boolean;
@@ -135,7 +136,10 @@ export class LambdaHost {
         AWS_SDK_UA_APP_ID: this.tag(streamSeq),
       },
     });
-    const ready = new Promise<void>((resolve) => child.once('message', () => resolve()));
+    const ready = new Promise<boolean>((resolve) => {
+      child.once('message', () => resolve(true));
+      child.once('exit', () => resolve(false));
+    });
     const worker: Worker = { child, ready, busy: false, retired: false, logsRead: new Map() };
     this.byTag.set(this.tag(streamSeq), worker);
     for (const stream of [child.stdout, child.stderr]) {
@@ -188,7 +192,7 @@ export class LambdaHost {
     if (this.environments > 0) return;
     const worker = this.spawn();
     worker.busy = true;
-    await worker.ready;
+    if (!await worker.ready) throw new Error(`${this.functionName}: the execution environment exited before its init`);
     await new Promise<void>((resolve) => {
       const onMessage = (msg: any) => {
         if (msg?.type === 'initialized') { worker.child.off('message', onMessage); resolve(); }
@@ -212,6 +216,15 @@ export class LambdaHost {
     const requestId = `${this.options.requestIdPrefix ?? 'inv'}-${++this.seq}`;
     const record: Invocation = { requestId, ...describeInvocation(event), startedAt: this.options.clock.now() };
     this.invocations.push(record);
+    if (!worker.child.connected) {
+      // Killed while it started (killBusy() during a cold start): Lambda reports an init failure, and the
+      // invocation fails like any crash (retried by the asynchronous invoke, or the message returns to its queue).
+      Object.assign(record, { ok: false, killed: true, error: 'Runtime exited during init', realMs: 0, billedMs: 1 });
+      this.retire(worker);
+      worker.busy = false;
+      this.queue.shift()?.();
+      return record;
+    }
     worker.current = record;
     const realStart = Date.now();
     type Outcome = { ok: boolean; result?: unknown; error?: string; killed?: boolean; emulatedMs?: number };

@@ -25,11 +25,16 @@ export function expectNoTokenLogged(emu: Emulator): void {
 export async function withEmulator<T>(options: EmulatorOptions, body: (emu: Emulator) => Promise<T>): Promise<T> {
   const { Emulator } = await import('../../emulator');
   const emu = await Emulator.start(options);
+  let result: T;
   try {
-    return await body(emu);
-  } finally {
-    await emu.stop();
+    result = await body(emu);
+  } catch (scenarioError) {
+    // the scenario's own failure is the one to report, even if stopping fails too
+    await emu.stop().catch((stopError) => console.error(stopError));
+    throw scenarioError;
   }
+  await emu.stop();
+  return result;
 }
 
 export const SECOND = 1000;

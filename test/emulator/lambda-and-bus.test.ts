@@ -101,6 +101,18 @@ describe('Lambda host', () => {
     expect((await lambda.invoke(event('after'))).ok).toBe(true);
   });
 
+  test('killBusy() while an environment is still starting (a crash in its init): the invocation fails, it never hangs', async () => {
+    const clock = newClock(60);
+    const lambda = host(clock);
+    // No prewarm: this invocation waits for a fresh environment, which is busy before it has said it is ready.
+    const starting = lambda.invoke(event('cold'));
+    expect(lambda.killBusy()).toBe(1);
+    const outcome = await Promise.race([starting, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 5_000))]);
+    expect(outcome).toMatchObject({ ok: false, killed: true });
+    expect(lambda.invocations).toContainEqual(expect.objectContaining({ ok: false, killed: true }));
+    expect((await lambda.invoke(event('after'))).ok).toBe(true);
+  });
+
   test('at most maxConcurrency environments; extra invocations queue', async () => {
     const clock = newClock(600);
     const lambda = host(clock, { maxConcurrency: 2 });
