@@ -1,5 +1,5 @@
 /**
- * Three projects, so that every suite runs under `jest` (`npm test`) and each part runs alone:
+ * Three projects, so that each part runs alone; `npm test` runs unit and aws-cdk-lib-min, then e2e on its own:
  * - unit (`npm run test:unit`): everything that does not start the emulator or its Lambda host; seconds, not minutes;
  * - e2e (`npm run test:e2e`): the suites that do, on the bundled handler (test/e2e/ and two emulator suites);
  * - aws-cdk-lib-min (`npm run test:aws-cdk-lib-min`): the construct's suites again, on the lowest supported aws-cdk-lib.
@@ -56,7 +56,10 @@ module.exports = {
       globals: { AWS_CDK_LIB_END: 'lowest' },
     },
   ],
-  // CI has two cores: two workers; the e2e suites also run Lambda child processes, so keep it at that.
+  // CI has two cores: two workers for the suites that compute (synthesis, jsii, cfn-lint). `npm test` runs the e2e
+  // project after them, alone, with four (`npm run test:e2e:run`): those suites mostly wait on the emulated clock (a
+  // 2-worker run kept the two cores 85 % idle), and running them apart from the computing suites keeps their timing
+  // out of the contention.
   maxWorkers: 2,
   // A loaded 2-core CI machine: cold loads (IAM data, synth) can take several seconds.
   testTimeout: 60_000,
