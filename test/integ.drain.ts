@@ -24,9 +24,8 @@ const autoScalingGroup = new autoscaling.AutoScalingGroup(stack, 'Capacity', {
 const capacityProvider = new ecs.AsgCapacityProvider(stack, 'CapacityProvider', {
   autoScalingGroup, enableManagedDraining: false, enableManagedTerminationProtection: false, enableManagedScaling: false,
 });
-// taskDrainTime 0: no aws-cdk-lib InstanceDrainHook (dropped from the 2.276 types, still read at runtime)
-const noCdkDrainHook = { spotInstanceDraining: false, taskDrainTime: Duration.seconds(0) };
-cluster.addAsgCapacityProvider(capacityProvider, noCdkDrainHook);
+// As the README's first example: adds the capacity provider to the cluster, with this construct as its one drain hook.
+DrainingLifecycleHook.forCapacityProvider(stack, 'DrainHook', { cluster, capacityProvider, drainTimeout: Duration.minutes(20) });
 
 const taskDefinition = new ecs.Ec2TaskDefinition(stack, 'Task');
 taskDefinition.addContainer('web', {
@@ -36,8 +35,6 @@ const service = new ecs.Ec2Service(stack, 'Service', {
   cluster, taskDefinition, desiredCount: 1, minHealthyPercent: 0, maxHealthyPercent: 100,
   capacityProviderStrategies: [{ capacityProvider: capacityProvider.capacityProviderName, weight: 1 }],
 });
-
-new DrainingLifecycleHook(stack, 'DrainHook', { autoScalingGroup, cluster, drainTimeout: Duration.minutes(20) });
 
 const integ = new IntegTest(app, 'DrainOnScaleIn', { testCases: [stack], diffAssets: false });
 
