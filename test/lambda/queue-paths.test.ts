@@ -5,6 +5,7 @@
 import { CompleteLifecycleActionCommand, RecordLifecycleActionHeartbeatCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeContainerInstancesCommand, DescribeTasksCommand, ListContainerInstancesCommand, UpdateContainerInstancesStateCommand } from '@aws-sdk/client-ecs';
 import { loadConsumerConfigs } from '../../lambda/consumer-config';
+import { CONSUMER_RESERVE_MS, CONSUMER_RETRY_PAUSES_MS } from '../../lambda/task-event-consumer';
 import { encodeMarker, newMarker, DrainTrigger, DRAIN_MARKER_ATTRIBUTE, ownerId } from '../../lambda/drain-marker';
 import { GROUP_ENVIRONMENT_KEYS } from '../../lib/handler-contract';
 import { ASG, CLUSTER_ARN, CLUSTER_NAME, HOOK, containerInstanceArn, lifecycleEvent, taskArn, taskStoppedEvent } from './fixtures';
@@ -150,6 +151,43 @@ describe('the cluster\'s task-event queue (index.taskEventHandler)', () => {
     ]), context);
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }, { itemIdentifier: 'm3' }]);
     expect(aws.completedWith('i-0000000000000000b')).toBe('CONTINUE');
+    // access denied is no transient error: not tried again in the invocation (no second read of the instances)
+    expect(aws.ecs.commandCalls(DescribeContainerInstancesCommand)).toHaveLength(1);
+  });
+
+  const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+  function drainedInstanceThrottledOnce(): string {
+    const drained = aws.addInstance('i-0000000000000000a', 'DRAINING');
+    drained.attributes.set(DRAIN_MARKER_ATTRIBUTE, markerOf(ASG, HOOK));
+    aws.addTasks(drained, 2, 'STOPPED', 'STOPPED');
+    aws.terminate('i-0000000000000000a');
+    let listings = 0;
+    // ECS throttles the check's first task listing (past the SDK's own retries)
+    aws.afterListTasks = () => {
+      if (listings++ === 0) throw throttled();
+    };
+    return drained.arn;
+  }
+
+  test('a check throttled past the SDK\'s retries is tried again in the invocation, after a pause, on a fresh read: completed, no message retried', async () => {
+    const arn = drainedInstanceThrottledOnce();
+    const started = Date.now();
+    const result = await index.taskEventHandler(sqsBatch([taskStoppedEvent({ containerInstanceArn: arn, taskArn: taskArn(50) })]), context);
+    expect(result).toMatchObject({ instances: [{ instanceId: 'i-0000000000000000a', outcome: 'completed' }], batchItemFailures: [] });
+    expect(aws.completedWith('i-0000000000000000a')).toBe('CONTINUE');
+    expect(aws.ecs.commandCalls(DescribeContainerInstancesCommand)).toHaveLength(2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(CONSUMER_RETRY_PAUSES_MS[0] - 50);
+    expect(output.filter((l) => l.includes('task event check failed'))).toEqual([]);
+  });
+
+  test('no new try when the pause would leave less than the reserve: the messages are retried by the queue, with an ERROR', async () => {
+    const arn = drainedInstanceThrottledOnce();
+    const short = { ...context, getRemainingTimeInMillis: () => CONSUMER_RESERVE_MS + CONSUMER_RETRY_PAUSES_MS[0] };
+    const result = await index.taskEventHandler(sqsBatch([taskStoppedEvent({ containerInstanceArn: arn, taskArn: taskArn(50) })]), short);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect(aws.completedWith('i-0000000000000000a')).toBeUndefined();
+    expect(aws.ecs.commandCalls(DescribeContainerInstancesCommand)).toHaveLength(1);
+    expect(output.filter((l) => l.includes('task event check failed') && l.includes('"level":"ERROR"'))).toHaveLength(1);
   });
 
   test('a batch that cannot be read at all fails whole (thrown: every message comes back)', async () => {
