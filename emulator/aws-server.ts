@@ -193,12 +193,23 @@ export class AwsServer {
     }
   }
 
+  /**
+   * The headers of every answer. `Date` is the emulated time: AWS's clock agrees with a correct client's, and the SDK
+   * compares the two. Node's own Date header would be this machine's real time, days away from the emulated epoch and
+   * drifting by the time scale, and the SDK, seeing a skewed clock (5 minutes or more), corrects it and retries the
+   * request at once: an error answer (a ValidationError that means "done", a throttling error) would be sent again up
+   * to AWS_MAX_ATTEMPTS times.
+   */
+  private headers(contentType: string, requestId: string): http.OutgoingHttpHeaders {
+    return { 'content-type': contentType, 'x-amzn-requestid': requestId, 'date': new Date(this.world.clock.now()).toUTCString() };
+  }
+
   private sendJson(res: http.ServerResponse, status: number, requestId: string, body: unknown): void {
-    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId }).end(this.answered(status, JSON.stringify(body)));
+    res.writeHead(status, this.headers('application/x-amz-json-1.1', requestId)).end(this.answered(status, JSON.stringify(body)));
   }
 
   private sendXml(res: http.ServerResponse, status: number, requestId: string, body: string): void {
-    res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }).end(this.answered(status, body));
+    res.writeHead(status, this.headers('text/xml', requestId)).end(this.answered(status, body));
   }
 }
 

@@ -429,3 +429,46 @@ describe('Auto Scaling (awsQuery, XML)', () => {
     expect((await raw(form, 'Action=DeleteAutoScalingGroup&Version=2011-01-01')).body).toContain('<Code>InvalidAction</Code>');
   });
 });
+
+describe('the Date header', () => {
+  async function serverOn(clock: VirtualClock): Promise<{ server: AwsServer; url: string }> {
+    const w = new World(clock);
+    w.addHook({ name: 'hook', heartbeatTimeoutSeconds: 300, defaultResult: 'CONTINUE' });
+    const s = new AwsServer(w);
+    return { server: s, url: await s.start() };
+  }
+
+  test('every answer is dated in emulated time (the epoch of the scenarios is days from this machine\'s clock)', async () => {
+    const emulated = new VirtualClock(1, Date.UTC(2026, 0, 1));
+    const { server: s, url } = await serverOn(emulated);
+    try {
+      const answer = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'Action=DescribeAutoScalingGroups&Version=2011-01-01' });
+      expect(Math.abs(Date.parse(answer.headers.get('date')!) - emulated.now())).toBeLessThan(2_000);
+    } finally {
+      emulated.stop();
+      await s.stop();
+    }
+  });
+
+  test('why: the SDK retries an error answer whose Date is 4 minutes or more from its own clock, up to maxAttempts', async () => {
+    // The Lambda children's clock is the emulated one (time-shim.js); this process's is real: a server on real time
+    // agrees with it, one on the scenarios' epoch does not.
+    const attemptsWith = async (clock: VirtualClock) => {
+      const { server: s, url } = await serverOn(clock);
+      const client = new AutoScalingClient({ endpoint: url, region: 'eu-west-1', credentials, maxAttempts: 4 });
+      try {
+        const error = await client.send(new CompleteLifecycleActionCommand({
+          AutoScalingGroupName: group, LifecycleHookName: 'hook', InstanceId: 'i-0abc', LifecycleActionResult: 'CONTINUE',
+        })).catch((e) => e);
+        expect(error.name).toBe('ValidationError');
+        return s.calls.filter((c) => c.operation === 'CompleteLifecycleAction').length;
+      } finally {
+        client.destroy();
+        clock.stop();
+        await s.stop();
+      }
+    };
+    expect(await attemptsWith(new VirtualClock(1, Date.now()))).toBe(1);
+    expect(await attemptsWith(new VirtualClock(1, Date.now() - 10 * 60_000))).toBe(4);
+  });
+});
