@@ -5,8 +5,8 @@
 import { CompleteLifecycleActionCommand, RecordLifecycleActionHeartbeatCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeContainerInstancesCommand, DescribeTasksCommand, ListContainerInstancesCommand, UpdateContainerInstancesStateCommand } from '@aws-sdk/client-ecs';
 import { loadConsumerConfigs } from '../../lambda/consumer-config';
-import { CONSUMER_RESERVE_MS, CONSUMER_RETRY_PAUSES_MS } from '../../lambda/task-event-consumer';
 import { encodeMarker, newMarker, DrainTrigger, DRAIN_MARKER_ATTRIBUTE, ownerId } from '../../lambda/drain-marker';
+import { CONSUMER_RESERVE_MS, CONSUMER_RETRY_PAUSES_MS } from '../../lambda/task-event-consumer';
 import { GROUP_ENVIRONMENT_KEYS } from '../../lib/handler-contract';
 import { ASG, CLUSTER_ARN, CLUSTER_NAME, HOOK, containerInstanceArn, lifecycleEvent, taskArn, taskStoppedEvent } from './fixtures';
 import { FakeAws } from './mock-aws';
