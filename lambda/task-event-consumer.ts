@@ -104,8 +104,10 @@ export class TaskEventConsumer {
         continue; // the same checks stay failed; the next pause may let ECS answer
       }
       const retry = await this.check(reread, named, remainingMs);
-      // Those that are no longer a drain of a registered group (completed meanwhile, say) need nothing more.
-      const failed = new Map([...round.failed].filter(([arn]) => !again.includes(arn)));
+      // Those that are no longer a drain of a registered group (completed meanwhile, say) need nothing more; those
+      // the time did not let this try reach stay failed, so the queue retries them.
+      const unreached = new Set(reread.map((d) => d.instance.arn).filter((arn) => !retry.checked.has(arn)));
+      const failed = new Map([...round.failed].filter(([arn]) => !again.includes(arn) || unreached.has(arn)));
       retry.failed.forEach((error, arn) => failed.set(arn, error));
       reports.push(...retry.reports);
       round = { reports: [], checked: retry.checked, failed };

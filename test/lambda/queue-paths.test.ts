@@ -180,6 +180,18 @@ describe('the cluster\'s task-event queue (index.taskEventHandler)', () => {
     expect(output.filter((l) => l.includes('task event check failed'))).toEqual([]);
   });
 
+  test('a new try that the time does not let reach the check: its messages are still retried by the queue', async () => {
+    const arn = drainedInstanceThrottledOnce();
+    const started = Date.now();
+    // time enough for the first try and the pause; once paused, only the reserve is left
+    const paused = () => Date.now() - started >= CONSUMER_RETRY_PAUSES_MS[0] / 2;
+    const running = { ...context, getRemainingTimeInMillis: () => (paused() ? CONSUMER_RESERVE_MS : 120_000) };
+    const result = await index.taskEventHandler(sqsBatch([taskStoppedEvent({ containerInstanceArn: arn, taskArn: taskArn(50) })]), running);
+    expect(aws.ecs.commandCalls(DescribeContainerInstancesCommand)).toHaveLength(2);
+    expect(aws.completedWith('i-0000000000000000a')).toBeUndefined();
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+  });
+
   test('no new try when the pause would leave less than the reserve: the messages are retried by the queue, with an ERROR', async () => {
     const arn = drainedInstanceThrottledOnce();
     const short = { ...context, getRemainingTimeInMillis: () => CONSUMER_RESERVE_MS + CONSUMER_RETRY_PAUSES_MS[0] };
