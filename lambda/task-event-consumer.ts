@@ -86,14 +86,12 @@ export class TaskEventConsumer {
 
     // One DescribeContainerInstances per 100 container instances; a failure here fails the batch (thrown).
     const drains = this.drainsOf(await this.ecs.describeContainerInstances([...named.keys()]));
-    const reports: InstanceReport[] = [];
-    const checked = new Set<string>();
-    let round = await this.check(drains, named, remainingMs);
-    reports.push(...round.reports);
-    round.checked.forEach((arn) => checked.add(arn));
+    const first = await this.check(drains, named, remainingMs);
+    const reports = [...first.reports];
+    let failed = first.failed;
     // Checks that failed with a transient error: re-read and tried again after a pause, while the time allows.
     for (const pauseMs of CONSUMER_RETRY_PAUSES_MS) {
-      const again = [...round.failed].filter(([, error]) => this.ecs.isTransient(error)).map(([arn]) => arn);
+      const again = [...failed].filter(([, error]) => this.ecs.isTransient(error)).map(([arn]) => arn);
       if (again.length === 0 || remainingMs() - pauseMs <= CONSUMER_RESERVE_MS) break;
       await this.pause(pauseMs);
       let reread: ConsumerDrain[];
@@ -107,19 +105,17 @@ export class TaskEventConsumer {
       // Those that are no longer a drain of a registered group (completed meanwhile, say) need nothing more; those
       // the time did not let this try reach stay failed, so the queue retries them.
       const unreached = new Set(reread.map((d) => d.instance.arn).filter((arn) => !retry.checked.has(arn)));
-      const failed = new Map([...round.failed].filter(([arn]) => !again.includes(arn) || unreached.has(arn)));
-      retry.failed.forEach((error, arn) => failed.set(arn, error));
+      failed = new Map([...[...failed].filter(([arn]) => !again.includes(arn) || unreached.has(arn)), ...retry.failed]);
       reports.push(...retry.reports);
-      round = { reports: [], checked: retry.checked, failed };
     }
-    for (const [arn, error] of round.failed) {
+    for (const [arn, error] of failed) {
       const group = drains.find((d) => d.instance.arn === arn)?.group;
       group?.metrics.count(MetricName.HANDLER_ERRORS);
       (group?.log ?? this.log).error('task event check failed; its messages are retried and the sweep re-checks the instance', {
         containerInstanceArns: [arn], error,
       });
     }
-    const retried = drains.filter((d) => round.failed.has(d.instance.arn) || !checked.has(d.instance.arn)).map((d) => d.instance.arn);
+    const retried = drains.filter((d) => failed.has(d.instance.arn) || !first.checked.has(d.instance.arn)).map((d) => d.instance.arn);
     return {
       reports,
       failedMessageIds: retried.flatMap((arn) => named.get(arn)!.messageIds),
